@@ -1,0 +1,137 @@
+// `slm bench`: prompt processing (pp) and generation (tg) speed, measured like llama-bench:
+// pp = one batch of N random tokens from an empty context; tg = N tokens one at a time from an
+// empty context. Each test runs once to warm up, then `reps` times; we print median, min, max.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "commands.h"
+#include "slm/slm.h"
+
+namespace slm::cli {
+
+namespace {
+struct BenchOptions {
+  std::vector<std::string> models;
+  int32_t n_prompt = 512;
+  int32_t n_gen = 128;
+  std::vector<int32_t> threads;
+  int32_t reps = 5;
+  int32_t n_batch = 512;
+  bool json = false;
+};
+
+struct Row {
+  std::string model, test;
+  int threads = 0;
+  double median = 0, min = 0, max = 0;  // tokens per second
+  double gbps = 0;                      // weight bytes read per second (tg only)
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<int32_t> random_tokens(int32_t n, int32_t n_vocab) {
+  std::mt19937 rng(1234);  // fixed: every run measures the same tokens
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (int32_t& x : t) x = static_cast<int32_t>(rng() % static_cast<uint32_t>(n_vocab));
+  return t;
+}
+
+// Runs `once` reps+1 times (the first is a warm-up) and returns tokens/s of each measured run.
+template <typename F>
+Expected<std::vector<double>> measure(int reps, int32_t n_tokens, F&& once) {
+  std::vector<double> tps;
+  for (int r = 0; r <= reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Status st = once();
+    if (!st.ok()) return st;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) tps.push_back(n_tokens / s);
+  }
+  return tps;
+}
+}  // namespace
+
+Action add_bench(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  app.add_option("-m,--model", o->models, "one or more .gguf files or known model names")->required();
+  app.add_option("-p,--n-prompt", o->n_prompt, "prompt tokens for the pp test (0: skip)")->capture_default_str();
+  app.add_option("-n,--n-gen", o->n_gen, "generated tokens for the tg test (0: skip)")->capture_default_str();
+  app.add_option("-t,--threads", o->threads, "thread counts to test (e.g. -t 1,2)")->delimiter(',');
+  app.add_option("-r,--repetitions", o->reps, "measured repetitions per test")->capture_default_str();
+  app.add_option("-b,--batch-size", o->n_batch, "prompt tokens per forward pass")->capture_default_str();
+  app.add_flag("--json", o->json, "print JSON instead of a markdown table");
+  return [o]() -> int {
+    if (o->reps < 1) return fail("--repetitions must be at least 1");
+    if (o->n_prompt < 0 || o->n_gen < 0) return fail("-p and -n must be >= 0");
+    if (o->threads.empty()) o->threads.push_back(0);
+    std::vector<Row> rows;
+    for (const std::string& name : o->models) {
+      auto model = Model::load(name);
+      if (!model) return fail(model.status());
+      const ModelInfo& info = (*model)->info();
+      const std::vector<int32_t> prompt = random_tokens(std::max(o->n_prompt, o->n_gen), (*model)->n_vocab());
+      for (int32_t threads : o->threads) {
+        ContextParams cp;
+        cp.n_ctx = std::max(o->n_prompt, o->n_gen) + 1;
+        cp.n_batch = o->n_batch;
+        cp.n_threads = threads;
+        auto session = Session::create(*model, cp);
+        if (!session) return fail(session.status());
+        Session& s = **session;
+        const std::string label = info.name.empty() ? info.path : info.name;
+        if (o->n_prompt > 0) {
+          auto tps = measure(o->reps, o->n_prompt, [&] {
+            s.reset();
+            return s.eval(std::span<const int32_t>(prompt.data(), static_cast<size_t>(o->n_prompt)));
+          });
+          if (!tps) return fail(tps.status());
+          rows.push_back({label, "pp" + std::to_string(o->n_prompt), s.n_threads(), median(*tps),
+                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()), 0});
+        }
+        if (o->n_gen > 0) {
+          auto tps = measure(o->reps, o->n_gen, [&] {
+            s.reset();
+            for (int32_t i = 0; i < o->n_gen; ++i) {
+              Status st = s.eval(std::span<const int32_t>(&prompt[static_cast<size_t>(i)], 1));
+              if (!st.ok()) return st;
+            }
+            return Status::Ok();
+          });
+          if (!tps) return fail(tps.status());
+          const double med = median(*tps);
+          rows.push_back({label, "tg" + std::to_string(o->n_gen), s.n_threads(), med,
+                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()),
+                          med * static_cast<double>(info.bytes_per_token) / 1e9});
+        }
+      }
+    }
+    if (o->json) {
+      std::printf("[\n");
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const Row& r = rows[i];
+        std::printf("  {\"model\": \"%s\", \"test\": \"%s\", \"threads\": %d, \"tokens_per_second\": {\"median\": %.2f, "
+                    "\"min\": %.2f, \"max\": %.2f}, \"weight_gb_per_second\": %.2f, \"repetitions\": %d}%s\n",
+                    r.model.c_str(), r.test.c_str(), r.threads, r.median, r.min, r.max, r.gbps, o->reps,
+                    i + 1 < rows.size() ? "," : "");
+      }
+      std::printf("]\n");
+    } else {
+      std::printf("| model | test | threads | t/s (median) | min | max | weights GB/s |\n");
+      std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+      for (const Row& r : rows)
+        std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s |\n", r.model.c_str(), r.test.c_str(), r.threads, r.median,
+                    r.min, r.max, r.gbps > 0 ? std::to_string(r.gbps).substr(0, 5).c_str() : "-");
+    }
+    return 0;
+  };
+}
+
+}  // namespace slm::cli

@@ -1,0 +1,26 @@
+// The subcommands of `slm`. Each registers its options on the CLI11 app and returns the action
+// to run after parsing. Actions return the process exit code; errors are printed by fail().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "slm/status.h"
+
+namespace slm::cli {
+
+using Action = std::function<int()>;
+
+Action add_run(CLI::App& app);
+Action add_info(CLI::App& app);
+Action add_tokenize(CLI::App& app);
+Action add_detokenize(CLI::App& app);
+Action add_bench(CLI::App& app);
+
+// Prints "slm: error: <message>" as one line on stderr and returns the exit code 1.
+int fail(const std::string& message);
+inline int fail(const Status& s) { return fail(s.message()); }
+
+}  // namespace slm::cli

@@ -1,0 +1,42 @@
+// slm: run, inspect and measure small language models from GGUF files.
+#include <cstdio>
+#include <vector>
+
+#include "commands.h"
+
+namespace slm::cli {
+
+int fail(const std::string& message) {
+  // One line, whatever the message holds, so scripts can read it.
+  std::string line = message;
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  std::fprintf(stderr, "slm: error: %s\n", line.c_str());
+  return 1;
+}
+
+}  // namespace slm::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"slm: run, inspect and measure small language models from GGUF files"};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, slm::cli::Action>> commands;
+  auto add = [&](const char* name, const char* help, slm::cli::Action (*fn)(CLI::App&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    commands.emplace_back(sub, fn(*sub));
+  };
+  add("run", "generate a continuation of a prompt", slm::cli::add_run);
+  add("info", "show a model's architecture, hyperparameters and tensors", slm::cli::add_info);
+  add("tokenize", "print the token ids and pieces of a text", slm::cli::add_tokenize);
+  add("detokenize", "print the text of token ids", slm::cli::add_detokenize);
+  add("bench", "measure prompt processing and generation speed", slm::cli::add_bench);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return slm::cli::fail(e.what());
+  }
+  for (auto& [sub, action] : commands)
+    if (sub->parsed()) return action();
+  return 1;
+}

@@ -1,0 +1,99 @@
+// Matrix-vector product per weight type and kernel table, one thread: rows x cols weights in the
+// type, times an activation row already converted to the type's vec_dot_type, one vec_dot per
+// row. Reports GB/s of weight bytes read (the number that bounds token generation).
+//
+//   kernels_bench [--benchmark_filter=avx2/q4_0]
+//
+// To benchmark another type, add it to kWeightTypes; its columns are rounded up to a multiple
+// of its block size (576 becomes 768 for the 256-element k-quants).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/types.h"
+
+namespace slm {
+namespace {
+
+const TensorType kWeightTypes[] = {
+    TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
+    TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+    // k-quants: TensorType::Q2_K, TensorType::Q3_K, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
+};
+
+struct Shape {
+  int64_t rows, cols;
+};
+const Shape kShapes[] = {{576, 576}, {4096, 4096}};
+
+std::vector<float> random_floats(std::mt19937& rng, int64_t n) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+// A row of type t: quantized random floats where the table can quantize t, else random bytes
+// (every bit pattern is a valid block; speed does not depend on the values).
+std::vector<uint8_t> make_rows(const KernelTable& k, TensorType t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const size_t rs = row_size(t, cols);
+  std::vector<uint8_t> data(rs * static_cast<size_t>(rows));
+  if (k.of(t).quantize_row != nullptr) {
+    for (int64_t r = 0; r < rows; ++r) k.of(t).quantize_row(random_floats(rng, cols).data(), data.data() + r * rs, cols);
+  } else {
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (uint8_t& b : data) b = static_cast<uint8_t>(byte(rng));
+  }
+  return data;
+}
+
+void matvec(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape) {
+  std::mt19937 rng(1);
+  const TensorType at = type_traits(t).vec_dot_type;
+  const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
+  std::vector<uint8_t> a(row_size(at, shape.cols));
+  k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data(), shape.cols);
+  std::vector<float> y(static_cast<size_t>(shape.rows));
+  const size_t rs = row_size(t, shape.cols);
+  const VecDotFn dot = k->of(t).vec_dot;
+  for (auto _ : state) {
+    for (int64_t r = 0; r < shape.rows; ++r) y[r] = dot(shape.cols, w.data() + r * rs, a.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) / 1e9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_all() {
+  for (const KernelTable* k : available_kernel_tables()) {
+    for (TensorType t : kWeightTypes) {
+      const TypeTraits& tr = type_traits(t);
+      if (k->of(t).vec_dot == nullptr || k->of(tr.vec_dot_type).quantize_row == nullptr) continue;
+      for (Shape s : kShapes) {
+        const int64_t bs = tr.block_size;
+        const Shape shape{s.rows, (s.cols + bs - 1) / bs * bs};
+        const std::string name = std::string("matvec/") + k->isa + "/" + std::string(tr.name) + "/" +
+                                 std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
+        benchmark::RegisterBenchmark(name.c_str(), matvec, k, t, shape)->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace slm
+
+int main(int argc, char** argv) {
+  slm::register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

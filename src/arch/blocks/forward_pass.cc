@@ -1,0 +1,199 @@
+#include "arch/blocks/forward_pass.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/fp16.h"
+#include "kernels/kernels.h"
+#include "kernels/ops.h"
+
+namespace slm {
+
+void KvCache::allocate(const ModelConfig& cfg, int64_t ctx) {
+  n_ctx = ctx;
+  k_row = cfg.n_head_kv * cfg.head_dim;
+  v_row = cfg.n_head_kv * cfg.head_dim_v;
+  k.assign(static_cast<size_t>(cfg.n_layer), std::vector<uint16_t>(static_cast<size_t>(ctx * k_row)));
+  v.assign(static_cast<size_t>(cfg.n_layer), std::vector<uint16_t>(static_cast<size_t>(ctx * v_row)));
+}
+
+size_t KvCache::bytes() const {
+  size_t b = 0;
+  for (const auto& l : k) b += l.size() * sizeof(uint16_t);
+  for (const auto& l : v) b += l.size() * sizeof(uint16_t);
+  return b;
+}
+
+namespace {
+size_t max_activation_bytes(const ModelWeights& w, int64_t T) {
+  size_t m = activation_bytes(w.output.type, w.output.n_in, T);
+  for (const LayerWeights& l : w.layers)
+    for (const WeightMatrix* mat : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
+      m = std::max(m, activation_bytes(mat->type, mat->n_in, T));
+  return m;
+}
+}  // namespace
+
+void Workspace::allocate(const ModelConfig& c, const ModelWeights& w, int64_t T, int64_t n_ctx, int n_threads) {
+  max_tokens = T;
+  const auto sz = [](int64_t a, int64_t b) { return static_cast<size_t>(a * b); };
+  x.assign(sz(T, c.n_embd), 0.0f);
+  xn.assign(sz(T, c.n_embd), 0.0f);
+  tmp.assign(sz(T, c.n_embd), 0.0f);
+  q.assign(sz(T, c.n_head * c.head_dim), 0.0f);
+  k.assign(sz(T, c.n_head_kv * c.head_dim), 0.0f);
+  v.assign(sz(T, c.n_head_kv * c.head_dim_v), 0.0f);
+  attn.assign(sz(T, c.n_head * c.head_dim_v), 0.0f);
+  gate.assign(sz(T, c.n_ff), 0.0f);
+  up.assign(sz(T, c.n_ff), 0.0f);
+  act_q.assign(max_activation_bytes(w, T), 0);
+  scores.assign(sz(n_threads, n_ctx), 0.0f);
+  q16.assign(sz(n_threads, c.head_dim), 0);
+  vrow.assign(sz(n_threads, c.head_dim_v), 0.0f);
+  rope_cs.assign(sz(n_threads, std::max(c.n_rot, 2)), 0.0f);
+}
+
+size_t Workspace::bytes() const {
+  size_t b = 0;
+  for (const std::vector<float>* f : {&x, &xn, &tmp, &q, &k, &v, &attn, &gate, &up, &scores, &vrow, &rope_cs})
+    b += f->size() * sizeof(float);
+  return b + act_q.size() + q16.size() * sizeof(uint16_t);
+}
+
+namespace blocks {
+namespace {
+
+// Multiplies the same input by several weight matrices, converting the input once per distinct
+// activation type (q/k/v and gate/up usually share one).
+void project(ForwardPass& fp, const float* x, std::initializer_list<std::pair<const WeightMatrix*, float*>> outs) {
+  const int64_t T = fp.n_tokens;
+  TensorType converted_for{};
+  bool have = false;
+  for (const auto& [w, y] : outs) {
+    const TensorType at = type_traits(w->type).vec_dot_type;
+    if (!have || type_traits(converted_for).vec_dot_type != at) {
+      convert_activations(w->type, x, w->n_in, T, fp.ws.act_q.data(), fp.pool);
+      converted_for = w->type;
+      have = true;
+    }
+    matmul_converted(*w, fp.ws.act_q.data(), T, y, w->n_out, fp.pool);
+  }
+}
+
+}  // namespace
+
+void embed_tokens(ForwardPass& fp) {
+  const int64_t C = fp.cfg.n_embd;
+  fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* row = fp.ws.x.data() + t * C;
+      dequantize_row(fp.w.tok_embd, fp.tokens[t], row);
+      if (fp.cfg.embd_scale != 1.0f) ops::scale(row, C, fp.cfg.embd_scale);
+    }
+  });
+}
+
+void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out, int64_t n) {
+  fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) ops::rms_norm(in + t * n, w, out + t * n, n, fp.cfg.norm_eps);
+  });
+}
+
+void add_residual(ForwardPass& fp, float* y, const float* x) {
+  ops::add(y, x, fp.n_tokens * fp.cfg.n_embd);
+}
+
+void attention(ForwardPass& fp, int il, const float* xn, float* out) {
+  const ModelConfig& c = fp.cfg;
+  const LayerConfig& lc = c.layers[static_cast<size_t>(il)];
+  const LayerWeights& lw = fp.w.layers[static_cast<size_t>(il)];
+  Workspace& ws = fp.ws;
+  const int64_t T = fp.n_tokens, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim, Dv = c.head_dim_v;
+  const int64_t q_row = H * D, k_row = Hkv * D, v_row = Hkv * Dv;
+
+  project(fp, xn, {{&lw.wq, ws.q.data()}, {&lw.wk, ws.k.data()}, {&lw.wv, ws.v.data()}});
+
+  // Per token: q/k head norms, rotary embedding, q scaling, then keys and values into the cache.
+  const bool neox = c.rope_style == RopeStyle::kNeox;
+  const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
+  uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
+  uint16_t* vc = fp.kv.v[static_cast<size_t>(il)].data();
+  fp.pool.parallel_for(T, 1, [&](int64_t t0, int64_t t1, int ti) {
+    float* cs = ws.rope_cs.data() + static_cast<size_t>(ti) * static_cast<size_t>(std::max(c.n_rot, 2));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t pos = fp.pos0 + t;
+      ops::rope_cache(cs, pos, c.n_rot, lc.rope_base, lc.rope_freq_scale, nullptr);
+      float* q = ws.q.data() + t * q_row;
+      float* k = ws.k.data() + t * k_row;
+      for (int64_t h = 0; h < H; ++h) {
+        float* qh = q + h * D;
+        if (lw.q_norm) ops::rms_norm(qh, lw.q_norm, qh, D, c.norm_eps);
+        ops::rope(qh, cs, c.n_rot, neox);
+        if (c.q_scale != 1.0f) ops::scale(qh, D, c.q_scale);
+      }
+      for (int64_t h = 0; h < Hkv; ++h) {
+        float* kh = k + h * D;
+        if (lw.k_norm) ops::rms_norm(kh, lw.k_norm, kh, D, c.norm_eps);
+        ops::rope(kh, cs, c.n_rot, neox);
+      }
+      to_f16(k, kc + pos * k_row, k_row);
+      to_f16(ws.v.data() + t * v_row, vc + pos * v_row, v_row);
+    }
+  });
+
+  // Scores, softmax and weighted values for every (token, head) pair.
+  const VecDotFn dot_f16 = kernels().of(TensorType::F16).vec_dot;
+  const DequantizeRowFn from_f16 = kernels().of(TensorType::F16).dequantize_row;
+  const int64_t group = H / Hkv;
+  const int64_t window = lc.sliding ? c.sliding_window : 0;
+  fp.pool.parallel_for(T * H, 1, [&](int64_t i0, int64_t i1, int ti) {
+    float* scores = ws.scores.data() + static_cast<size_t>(ti) * static_cast<size_t>(fp.kv.n_ctx);
+    uint16_t* q16 = ws.q16.data() + static_cast<size_t>(ti) * static_cast<size_t>(D);
+    float* vrow = ws.vrow.data() + static_cast<size_t>(ti) * static_cast<size_t>(Dv);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / H, h = i % H, g = h / group;
+      const int64_t pos = fp.pos0 + t;
+      // A local layer sees positions pos - window + 1 .. pos; a global layer sees 0 .. pos.
+      const int64_t j0 = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
+      const int64_t n = pos - j0 + 1;
+      to_f16(ws.q.data() + t * q_row + h * D, q16, D);
+      for (int64_t j = 0; j < n; ++j) scores[j] = dot_f16(D, kc + (j0 + j) * k_row + g * D, q16) * c.kq_scale;
+      ops::softmax(scores, n);
+      float* o = ws.attn.data() + t * (H * Dv) + h * Dv;
+      std::fill(o, o + Dv, 0.0f);
+      for (int64_t j = 0; j < n; ++j) {
+        // llama.cpp multiplies values by binary16 probabilities; round the same way.
+        const float p = fp16_to_fp32(fp32_to_fp16(scores[j]));
+        from_f16(vc + (j0 + j) * v_row + g * Dv, vrow, Dv);
+        for (int64_t d = 0; d < Dv; ++d) o[d] += p * vrow[d];
+      }
+    }
+  });
+
+  project(fp, ws.attn.data(), {{&lw.wo, out}});
+}
+
+void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out) {
+  Workspace& ws = fp.ws;
+  const int64_t F = fp.cfg.n_ff;
+  project(fp, xn, {{&lw.gate, ws.gate.data()}, {&lw.up, ws.up.data()}});
+  fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) {
+      if (fp.cfg.ffn_act == FfnActivation::kGELU) ops::geglu(ws.gate.data() + t * F, ws.up.data() + t * F, F);
+      else ops::swiglu(ws.gate.data() + t * F, ws.up.data() + t * F, F);
+    }
+  });
+  project(fp, ws.gate.data(), {{&lw.down, out}});
+}
+
+void lm_head(ForwardPass& fp) {
+  const int64_t C = fp.cfg.n_embd, first = fp.first_logit, rows = fp.n_tokens - first;
+  if (rows <= 0) return;
+  float* xn = fp.ws.xn.data();
+  for (int64_t t = 0; t < rows; ++t) ops::rms_norm(fp.ws.x.data() + (first + t) * C, fp.w.output_norm, xn + t * C, C, fp.cfg.norm_eps);
+  convert_activations(fp.w.output.type, xn, C, rows, fp.ws.act_q.data(), fp.pool);
+  matmul_converted(fp.w.output, fp.ws.act_q.data(), rows, fp.logits, fp.cfg.n_vocab, fp.pool);
+}
+
+}  // namespace blocks
+}  // namespace slm

@@ -1,0 +1,78 @@
+// The state one forward pass works on, and the shared blocks every architecture's forward pass is
+// built from (embedding, norms, attention with GQA / sliding window / q-k norms, gated FFN, LM head).
+//
+// Shape legend: T = tokens in this batch, C = n_embd, H / Hkv = query / key-value heads,
+// D / Dv = head sizes of q,k / v, F = FFN hidden size, V = vocabulary, N = context length.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "arch/model.h"
+#include "base/thread_pool.h"
+
+namespace slm {
+
+// Key/value cache, binary16 like llama.cpp's default so attention sees the same rounded values.
+struct KvCache {
+  int64_t n_ctx = 0;
+  int64_t k_row = 0;  // Hkv*D values per position
+  int64_t v_row = 0;  // Hkv*Dv values per position
+  std::vector<std::vector<uint16_t>> k;  // per layer: [N][Hkv*D]
+  std::vector<std::vector<uint16_t>> v;  // per layer: [N][Hkv*Dv]
+  void allocate(const ModelConfig& cfg, int64_t n_ctx);
+  size_t bytes() const;
+};
+
+// Activation buffers, sized once for the largest batch; no allocation happens per token.
+struct Workspace {
+  int64_t max_tokens = 0;
+  std::vector<float> x;     // [T][C] residual stream
+  std::vector<float> xn;    // [T][C] normed input of the current block
+  std::vector<float> tmp;   // [T][C] block output before the residual add
+  std::vector<float> q;     // [T][H*D]
+  std::vector<float> k;     // [T][Hkv*D]
+  std::vector<float> v;     // [T][Hkv*Dv]
+  std::vector<float> attn;  // [T][H*Dv]
+  std::vector<float> gate;  // [T][F]
+  std::vector<float> up;    // [T][F]
+  std::vector<uint8_t> act_q;      // [T][...] activations converted for the dot kernels
+  std::vector<float> scores;       // [threads][N] attention scores, one row per thread
+  std::vector<uint16_t> q16;       // [threads][D] one query head in binary16
+  std::vector<float> vrow;         // [threads][Dv] one value row in f32
+  std::vector<float> rope_cs;      // [threads][n_rot] (cos, sin) pairs
+  void allocate(const ModelConfig& cfg, const ModelWeights& w, int64_t max_tokens, int64_t n_ctx, int n_threads);
+  size_t bytes() const;
+};
+
+struct ForwardPass {
+  const ModelConfig& cfg;
+  const ModelWeights& w;
+  KvCache& kv;
+  Workspace& ws;
+  ThreadPool& pool;
+  const int32_t* tokens;   // [T], each < V (checked by the caller)
+  int64_t n_tokens;        // T <= ws.max_tokens
+  int64_t pos0;            // position of tokens[0]; pos0 + T <= kv.n_ctx
+  int64_t first_logit;     // logits are computed for rows [first_logit, T)
+  float* logits;           // [T - first_logit][V]
+};
+
+namespace blocks {
+
+// ws.x[t] = embedding(tokens[t]) * cfg.embd_scale
+void embed_tokens(ForwardPass& fp);
+// out[t] = rms_norm(in[t]) * w, t < T, rows of n values (in == out allowed)
+void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out, int64_t n);
+// y[t] += x[t] over T rows of C values
+void add_residual(ForwardPass& fp, float* y, const float* x);
+// out = self-attention of layer il over xn (ws.xn layout), writing this batch's keys and values
+// to the cache. q/k norms apply when the layer has them.
+void attention(ForwardPass& fp, int il, const float* xn, float* out);
+// out = down(act(gate(xn)) * up(xn))
+void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out);
+// fp.logits = output(rms_norm(ws.x[t], output_norm)) for t >= first_logit
+void lm_head(ForwardPass& fp);
+
+}  // namespace blocks
+}  // namespace slm

@@ -1,0 +1,52 @@
+#include "arch/llama/llama.h"
+
+#include <cmath>
+
+namespace slm::llama {
+
+Status load(const GgufFile& gguf, ModelConfig* c, ModelWeights* w) {
+  const ArchKeys keys(gguf, "llama");
+  SLM_RETURN_IF_ERROR(load_common_config(gguf, keys, c));
+  auto eps = keys.f32("attention.layer_norm_rms_epsilon");
+  if (!eps) return eps.status();
+  auto base = keys.f32_or("rope.freq_base", 10000.0f);
+  if (!base) return base.status();
+  if (keys.has("rope.scaling.type")) {
+    auto type = gguf.get_string(keys.key("rope.scaling.type"));
+    if (!type) return type.status();
+    if (*type != "none")
+      return Status::Error("llama RoPE scaling '" + std::string(*type) + "' is not supported yet");
+  }
+  c->norm_eps = *eps;
+  c->rope_style = RopeStyle::kNormal;  // GGUF llama files store q/k permuted for adjacent pairs
+  c->kq_scale = 1.0f / std::sqrt(static_cast<float>(c->head_dim));
+  c->ffn_act = FfnActivation::kSiLU;
+  for (LayerConfig& l : c->layers) l.rope_base = *base;
+  if (c->n_head_kv != c->n_head)
+    c->features.push_back("GQA " + std::to_string(c->n_head) + "/" + std::to_string(c->n_head_kv));
+  c->features.push_back("RoPE base " + std::to_string(static_cast<long long>(*base)));
+
+  TensorLoader tl(gguf);
+  load_common_tensors(tl, *c, w);
+  c->tied_output = w->output.data == w->tok_embd.data;
+  if (c->tied_output) c->features.push_back("tied embeddings");
+  return tl.status();
+}
+
+void forward(ForwardPass& fp) {
+  const ModelConfig& c = fp.cfg;
+  Workspace& ws = fp.ws;
+  blocks::embed_tokens(fp);
+  for (int il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& lw = fp.w.layers[static_cast<size_t>(il)];
+    blocks::rms_norm_rows(fp, ws.x.data(), lw.attn_norm, ws.xn.data(), c.n_embd);
+    blocks::attention(fp, il, ws.xn.data(), ws.tmp.data());
+    blocks::add_residual(fp, ws.x.data(), ws.tmp.data());
+    blocks::rms_norm_rows(fp, ws.x.data(), lw.ffn_norm, ws.xn.data(), c.n_embd);
+    blocks::gated_ffn(fp, lw, ws.xn.data(), ws.tmp.data());
+    blocks::add_residual(fp, ws.x.data(), ws.tmp.data());
+  }
+  blocks::lm_head(fp);
+}
+
+}  // namespace slm::llama

@@ -1,0 +1,15 @@
+// What the CPU can run, read once with cpuid (x86) and checked against OS support (xgetbv).
+#pragma once
+
+namespace slm {
+
+struct CpuFeatures {
+  bool avx2 = false, fma = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false;
+  bool avx_vnni = false;
+};
+const CpuFeatures& cpu_features();
+// Physical cores (not SMT siblings) this process may run on; at least 1.
+int physical_core_count();
+
+}  // namespace slm

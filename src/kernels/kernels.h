@@ -1,0 +1,52 @@
+// The kernel table: every inner loop the engine runs, one function pointer each, filled once per
+// ISA. `kernels()` returns the best table for this CPU (chosen once, at first use); tests take
+// `ref_kernels()` (the scalar specification) and each compiled ISA table and compare them.
+//
+// Conventions for every kernel:
+//  - n is the number of elements and a multiple of the type's block size;
+//  - pointers need no particular alignment;
+//  - a dot product takes the weight row in its own type and the activation row already
+//    converted to type_traits(w).vec_dot_type by that type's quantize_row.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/types.h"
+
+namespace slm {
+
+using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);
+using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+
+struct TypeKernels {
+  DequantizeRowFn dequantize_row = nullptr;  // every supported type
+  QuantizeRowFn quantize_row = nullptr;      // activation types: f32, f16, bf16, q8_0, q8_1, q8_K
+  VecDotFn vec_dot = nullptr;                // weight types: w (this type) . a (vec_dot_type)
+};
+
+struct KernelTable {
+  const char* isa = "";  // "ref", "avx2", ...
+  std::array<TypeKernels, kTensorTypeIdLimit> types{};
+  const TypeKernels& of(TensorType t) const { return types[static_cast<size_t>(t)]; }
+};
+
+const KernelTable& ref_kernels();
+// Every table compiled into this binary that this CPU can run, ref first.
+std::vector<const KernelTable*> available_kernel_tables();
+// The table the engine uses: the best available, or the one named by SLM_KERNELS (e.g. "ref").
+const KernelTable& kernels();
+
+// Per-ISA table builders (defined in their folders; absent ISAs are not linked).
+namespace ref {
+KernelTable make_table();
+}
+#if defined(SLM_HAVE_AVX2)
+namespace avx2 {
+KernelTable make_table();  // callers must check cpu_has_avx2() first
+}
+#endif
+
+}  // namespace slm

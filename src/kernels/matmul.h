@@ -1,0 +1,38 @@
+// Matrix products of the forward pass: Y = X . W^T with W a weight matrix in any supported type,
+// viewed in place in the mmap. Orchestration only (blocking, threading); the inner dot products
+// come from the kernel table, so this file has no intrinsics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "kernels/types.h"
+
+namespace slm {
+
+// W: n_out rows of n_in elements, each row_bytes long, in `type`. Shape in ggml terms [n_in, n_out].
+struct WeightMatrix {
+  const uint8_t* data = nullptr;
+  TensorType type = TensorType::F32;
+  int64_t n_in = 0;
+  int64_t n_out = 0;
+  size_t row_bytes = 0;
+};
+
+// Bytes needed to hold T activation rows of n_in values converted for a weight of type w_type.
+size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T);
+
+// xq[T][act row] = x[T][n_in] converted to w_type's vec_dot_type.
+void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_t T, uint8_t* xq, ThreadPool& pool);
+
+// y[t][o] (row stride y_stride floats) = dot(W[o], xq[t]) for t < T, o < W.n_out.
+void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool);
+
+// Convenience: convert then multiply. scratch must hold activation_bytes(w.type, w.n_in, T).
+void matmul(const WeightMatrix& w, const float* x, int64_t T, float* y, ThreadPool& pool, uint8_t* scratch);
+
+// y[n_in] = row `row` of W, dequantized (embedding lookup).
+void dequantize_row(const WeightMatrix& w, int64_t row, float* y);
+
+}  // namespace slm

@@ -1,0 +1,30 @@
+#include "kernels/kernels.h"
+#include "kernels/x86_avx2/avx2.h"
+
+namespace slm::avx2 {
+
+KernelTable make_table() {
+  KernelTable t;
+  t.isa = "avx2";
+  auto set = [&](TensorType type, DequantizeRowFn deq, QuantizeRowFn quant, VecDotFn dot) {
+    t.types[static_cast<size_t>(type)] = TypeKernels{deq, quant, dot};
+  };
+  set(TensorType::F32, dequantize_row_f32, quantize_row_f32, vec_dot_f32);
+  set(TensorType::F16, dequantize_row_f16, quantize_row_f16, vec_dot_f16);
+  set(TensorType::BF16, dequantize_row_bf16, quantize_row_bf16, vec_dot_bf16);
+  set(TensorType::Q4_0, dequantize_row_q4_0, nullptr, vec_dot_q4_0_q8_0);
+  set(TensorType::Q4_1, dequantize_row_q4_1, nullptr, vec_dot_q4_1_q8_1);
+  set(TensorType::Q5_0, dequantize_row_q5_0, nullptr, vec_dot_q5_0_q8_0);
+  set(TensorType::Q5_1, dequantize_row_q5_1, nullptr, vec_dot_q5_1_q8_1);
+  set(TensorType::Q8_0, dequantize_row_q8_0, quantize_row_q8_0, vec_dot_q8_0_q8_0);
+  set(TensorType::Q8_1, dequantize_row_q8_1, quantize_row_q8_1, nullptr);
+  set(TensorType::Q2_K, dequantize_row_q2_K, nullptr, vec_dot_q2_K_q8_K);
+  set(TensorType::Q3_K, dequantize_row_q3_K, nullptr, vec_dot_q3_K_q8_K);
+  set(TensorType::Q4_K, dequantize_row_q4_K, nullptr, vec_dot_q4_K_q8_K);
+  set(TensorType::Q5_K, dequantize_row_q5_K, nullptr, vec_dot_q5_K_q8_K);
+  set(TensorType::Q6_K, dequantize_row_q6_K, nullptr, vec_dot_q6_K_q8_K);
+  set(TensorType::Q8_K, dequantize_row_q8_K, quantize_row_q8_K, nullptr);
+  return t;
+}
+
+}  // namespace slm::avx2
