@@ -8,6 +8,8 @@ the full logits row at every prompt position, and a 32-token greedy continuation
 logits of each step. slm's tokenizer and forward pass are checked against these.
 
     usage: tools/make_model_goldens.py [--model NAME] [--out DIR]   (default: every model)
+           tools/make_model_goldens.py --check [--model NAME] [--out DIR]
+                 (re-reads the files: consistency checks and near-tie statistics; no llama.cpp)
 
 Needs llama-cpp-python (pip install llama-cpp-python; made with 0.3.36) and numpy, and the models
 in the cache (tools/fetch_models.py --all). Deterministic: fixed prompts, greedy decoding, fixed
@@ -234,12 +236,51 @@ def write_golden(g: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def check_golden(path: Path) -> bool:
+    """Consistency of a written file, and how many greedy steps are near ties."""
+    g = json.loads(path.read_text(encoding="utf-8"))
+    ok = True
+    near, steps, n_tok = 0, 0, 0
+    for pi, p in enumerate(g["prompts"]):
+        errs = []
+        n_tok += len(p["tokens"])
+        if len(p["positions"]) != len(p["tokens"]):
+            errs.append("positions != tokens")
+        if len(p["greedy"]) != GREEDY_N or len(p["greedy_steps"]) != GREEDY_N:
+            errs.append("greedy length")
+        if any(len(e["top"]) != g["top_n"] for e in p["positions"]):
+            errs.append("top_n")
+        if p["greedy"][0] != p["positions"][-1]["top"][0][0]:
+            errs.append("greedy[0] != argmax of the last prompt position")
+        if p["greedy_steps"][0] != {"lse": p["positions"][-1]["lse"], "top": p["positions"][-1]["top"][:GREEDY_TOP]}:
+            errs.append("greedy_steps[0] != last prompt position")
+        for s, (t, e) in enumerate(zip(p["greedy"], p["greedy_steps"])):
+            top = e["top"]
+            # (entries whose logits differ only past the 5th decimal can look out of id order)
+            if t != top[0][0] or any(a[1] < b[1] for a, b in zip(top, top[1:])):
+                errs.append(f"step {s}: token not the top entry or top not sorted")
+            if top[0][1] > e["lse"]:
+                errs.append(f"step {s}: max logit > lse")
+            steps += 1
+            near += (top[0][1] - top[1][1]) < 0.5
+        for e in errs:
+            log(f"{path.name}: prompt {pi}: {e}")
+        ok &= not errs
+    log(f"{path.name}: {'ok' if ok else 'FAILED'}: {len(g['prompts'])} prompts, {n_tok} prompt tokens, "
+        f"{steps} greedy steps, {near} with a top-2 gap < 0.5")
+    return ok
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", choices=list(MODEL_PROMPTS),
                     help="model to make goldens for (repeatable; default: all)")
     ap.add_argument("--out", type=Path, default=OUT_DIR, help=f"output dir (default: {OUT_DIR})")
+    ap.add_argument("--check", action="store_true", help="check the files in --out instead of making them")
     args = ap.parse_args()
+    if args.check:
+        results = [check_golden(args.out / f"{n}.json") for n in args.model or list(MODEL_PROMPTS)]
+        sys.exit(0 if all(results) else 1)
     import llama_cpp  # after argparse, so --help works without it
 
     for name in args.model or list(MODEL_PROMPTS):

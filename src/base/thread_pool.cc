@@ -47,7 +47,12 @@ void ThreadPool::run_impl(JobFn fn, void* ctx) {
   }
   if (sleepers_.load(std::memory_order_acquire) > 0) cv_.notify_all();
   fn(ctx, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) SLM_CPU_RELAX();
+  // Spin while the others finish; yield now and then so that an oversubscribed machine (more
+  // runnable threads than cores) lets a descheduled worker run instead of burning our slice.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin % 1024 == 1023) std::this_thread::yield();
+    else SLM_CPU_RELAX();
+  }
 }
 
 void ThreadPool::worker(int index) {
@@ -55,7 +60,8 @@ void ThreadPool::worker(int index) {
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
     for (int spin = 0; g == seen && spin < kSpinIterations; ++spin) {
-      SLM_CPU_RELAX();
+      if (spin % 1024 == 1023) std::this_thread::yield();
+      else SLM_CPU_RELAX();
       g = generation_.load(std::memory_order_acquire);
     }
     if (g == seen) {

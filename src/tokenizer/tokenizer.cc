@@ -320,15 +320,16 @@ std::string Tokenizer::token_to_piece(int32_t id, bool render_special) const {
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool render_special) const {
   std::string out;
   bool strip = vocab_->add_space_prefix;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const int32_t id = ids[i];
+  size_t i = 0;  // index among valid ids, as StreamDecoder counts them
+  for (const int32_t id : ids) {
     if (id < 0 || id >= n_vocab()) continue;
+    const bool leading = i++ == 0;
     const std::string_view piece =
         render_special && (vocab_->attr[id] & (tok::kAttrControl | tok::kAttrUnknown))
             ? vocab_->text[id]
             : std::string_view(pieces_[id]);
     if (strip) {
-      if (i == 0 && id == vocab_->bos) {
+      if (leading && id == vocab_->bos) {
         out.append(piece);
         continue;
       }

@@ -112,13 +112,14 @@ Expected<std::unique_ptr<Vocab>> Vocab::load(const GgufFile& g) {
   v->text.resize(n);
   v->score.assign(n, 0.0f);
   v->attr.assign(n, kAttrNormal);
-  v->to_id.reserve(n * 2);
+  v->to_id.reserve(n);
+  const auto text_of = [&v](int32_t id) { return v->text[id]; };
   for (size_t i = 0; i < n; ++i) {
     v->text[i] = std::string_view(v->arena).substr(spans[i].first, spans[i].second);
-    auto [it, fresh] = v->to_id.emplace(v->text[i], static_cast<int32_t>(i));
-    if (!fresh)
+    const int32_t have = v->to_id.insert(v->text[i], static_cast<int32_t>(i), text_of);
+    if (have != static_cast<int32_t>(i))
       return Status::Error("tokenizer.ggml.tokens: duplicate token '" + std::string(v->text[i]) +
-                           "' at ids " + std::to_string(it->second) + " and " + std::to_string(i));
+                           "' at ids " + std::to_string(have) + " and " + std::to_string(i));
     if (scores) {
       const GgufValue& s = scores->arr[i];
       v->score[i] = scores->elem_type == GgufType::FLOAT32 ? static_cast<float>(s.f) : static_cast<float>(s.i);
@@ -266,17 +267,16 @@ Expected<std::unique_ptr<Vocab>> Vocab::load(const GgufFile& g) {
     if (!merges.ok()) return Status::Error("tokenizer: byte-level BPE needs merges: " + merges.error());
     const auto& ms = (*merges)->arr;
     v->piece_id = v->to_id;
-    // Extra pieces are stored in a vector that must not reallocate once views point into it.
-    v->extra_pieces.reserve(ms.size() * 3);
+    const auto piece_text = [&v](int32_t id) { return v->piece_text(id); };
     auto piece = [&](std::string_view s) -> int32_t {
-      auto it = v->piece_id.find(s);
-      if (it != v->piece_id.end()) return it->second;
+      const int32_t found = v->find_piece(s);
+      if (found >= 0) return found;
       v->extra_pieces.emplace_back(s);
       const int32_t id = nv + static_cast<int32_t>(v->extra_pieces.size()) - 1;
-      v->piece_id.emplace(std::string_view(v->extra_pieces.back()), id);
+      v->piece_id.insert(v->extra_pieces.back(), id, piece_text);
       return id;
     };
-    v->merges.reserve(ms.size() * 2);
+    v->merges.reserve(ms.size());
     std::string joined;
     for (size_t i = 0; i < ms.size(); ++i) {
       const std::string_view m = ms[i].str;
@@ -286,7 +286,7 @@ Expected<std::unique_ptr<Vocab>> Vocab::load(const GgufFile& g) {
       joined.assign(l).append(r);
       const int32_t pl = piece(l), pr = piece(r), res = piece(joined);
       const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(pl)) << 32) | static_cast<uint32_t>(pr);
-      v->merges.emplace(key, Merge{static_cast<int32_t>(i), res});
+      v->merges.insert(key, static_cast<int32_t>(i), res);
     }
   }
   return v;

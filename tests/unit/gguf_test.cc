@@ -685,6 +685,41 @@ TEST(GgufHostile, DuplicateTensorName) {
   EXPECT_TRUE(Contains(parse_error(b.build()), "tensor 'blk.0.ffn_up.weight' appears twice"));
 }
 
+// Keys and tensor names come from the file: one holding a newline or a terminal escape must not
+// break the one-line error (found by the fuzzer).
+TEST(GgufHostile, NamesInErrorsStayOnOneLine) {
+  auto clean = [](const std::string& e) {
+    for (char c : e)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+  };
+  GgufBuilder k;
+  k.kv("bad\nkey", GgufType::UINT8, scalar<uint8_t>(1)).kv("bad\nkey", GgufType::UINT8, scalar<uint8_t>(1));
+  std::string e = parse_error(k.build());
+  EXPECT_TRUE(Contains(e, "appears twice"));
+  EXPECT_TRUE(clean(e)) << e;
+  GgufBuilder v;
+  v.kv("evil\r\n\x1b[31m", GgufType::BOOL, scalar<uint8_t>(9));
+  e = parse_error(v.build());
+  EXPECT_TRUE(Contains(e, "bool value is 9"));
+  EXPECT_TRUE(clean(e)) << e;
+  GgufBuilder t;
+  t.tensor("w\n", {32}, 16);
+  e = parse_error(t.build());
+  EXPECT_TRUE(Contains(e, "iq2_xxs"));
+  EXPECT_TRUE(clean(e)) << e;
+  GgufBuilder o;
+  o.tensor("a\n", {32}, TensorType::F32, 0).tensor("b\n", {32}, TensorType::F32, 64);
+  e = parse_error(o.build());
+  EXPECT_TRUE(Contains(e, "overlaps tensor"));
+  EXPECT_TRUE(clean(e)) << e;
+  // The typed getters name the key they were asked for, which may be built from file values.
+  const std::vector<uint8_t> bytes = GgufBuilder().build();
+  auto f = parse_ok(bytes);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(clean(f->get_u32("lla\nma.block_count").error()));
+}
+
 // ---- GgufFile::open --------------------------------------------------------------------------
 
 class GgufOpenTest : public ::testing::Test {

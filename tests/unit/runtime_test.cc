@@ -1,0 +1,133 @@
+// Thread pool, stop-string filter and the float ops of the forward pass.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "base/fp16.h"
+#include "base/thread_pool.h"
+#include "kernels/ops.h"
+#include "runtime/stop_strings.h"
+
+namespace slm {
+namespace {
+
+TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 2, 7, 64, 1000}) {
+      for (int64_t grain : {1, 3, 8, 2000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        pool.parallel_for(n, grain, [&](int64_t b, int64_t e, int ti) {
+          ASSERT_GE(ti, 0);
+          ASSERT_LT(ti, threads);
+          if (e < n) {
+            EXPECT_EQ((e - b) % grain, 0) << "interior ranges are multiples of the grain";
+          }
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        });
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << "n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, ManyShortJobsAllRunOnEveryThread) {
+  ThreadPool pool(3);
+  std::atomic<int64_t> total{0};
+  for (int job = 0; job < 20000; ++job) pool.run([&](int ti) { total += ti + 1; });
+  EXPECT_EQ(total.load(), 20000 * (1 + 2 + 3));
+}
+
+TEST(StopStrings, CutsAtTheFirstStopAndHoldsBackPrefixes) {
+  StopStringFilter f({"</s>", "\n\n"});
+  auto a = f.push("Hello <");
+  EXPECT_EQ(a.text, "Hello ");
+  EXPECT_FALSE(a.matched);
+  auto b = f.push("/");
+  EXPECT_EQ(b.text, "");
+  auto c = f.push("x> and\n");
+  EXPECT_EQ(c.text, "</x> and");
+  auto d = f.push("\nrest");
+  EXPECT_TRUE(d.matched);
+  EXPECT_EQ(d.text, "");
+}
+
+TEST(StopStrings, ReleasesHeldTextAtFinishAndPassesThroughWithoutStops) {
+  StopStringFilter f({"STOP"});
+  EXPECT_EQ(f.push("abc ST").text, "abc ");
+  EXPECT_EQ(f.finish(), "ST");
+  StopStringFilter none({});
+  EXPECT_EQ(none.push("anything").text, "anything");
+}
+
+TEST(StopStrings, EarliestOfSeveralMatchesWins) {
+  StopStringFilter f({"world", "lo w"});
+  auto s = f.push("hello world");
+  EXPECT_TRUE(s.matched);
+  EXPECT_EQ(s.text, "hel");
+}
+
+TEST(Ops, RmsNormMatchesDefinition) {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f, 0.5f, -0.25f}, w = {1.0f, 2.0f, 0.5f, 1.0f, -1.0f}, y(5);
+  ops::rms_norm(x.data(), w.data(), y.data(), 5, 1e-5f);
+  double ms = 0;
+  for (float v : x) ms += v * v;
+  ms /= 5;
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(y[i], x[i] / std::sqrt(ms + 1e-5) * w[i], 1e-6);
+}
+
+TEST(Ops, SoftmaxSumsToOneAndKeepsOrder) {
+  std::vector<float> x = {1.0f, 3.0f, -2.0f, 3.0f, 0.0f};
+  ops::softmax(x.data(), 5);
+  EXPECT_NEAR(std::accumulate(x.begin(), x.end(), 0.0), 1.0, 1e-6);
+  EXPECT_NEAR(x[1], std::exp(3.0) / (std::exp(1.0) + 2 * std::exp(3.0) + std::exp(-2.0) + 1.0), 1e-6);
+  EXPECT_FLOAT_EQ(x[1], x[3]);
+}
+
+TEST(Ops, RopeRotatesPairsByPositionTimesFrequency) {
+  const int n_rot = 8;
+  std::vector<float> cs(n_rot);
+  ops::rope_cache(cs.data(), 3, n_rot, 10000.0f, 1.0f, nullptr);
+  for (int i = 0; i < n_rot / 2; ++i) {
+    const double theta = 3.0 * std::pow(10000.0, -2.0 * i / n_rot);
+    EXPECT_NEAR(cs[2 * i], std::cos(theta), 1e-5);
+    EXPECT_NEAR(cs[2 * i + 1], std::sin(theta), 1e-5);
+  }
+  // Normal style rotates (x0, x1); neox style rotates (x0, x4).
+  std::vector<float> a = {1, 2, 3, 4, 5, 6, 7, 8}, b = a;
+  ops::rope(a.data(), cs.data(), n_rot, false);
+  ops::rope(b.data(), cs.data(), n_rot, true);
+  EXPECT_NEAR(a[0], 1 * cs[0] - 2 * cs[1], 1e-6);
+  EXPECT_NEAR(a[1], 1 * cs[1] + 2 * cs[0], 1e-6);
+  EXPECT_NEAR(b[0], 1 * cs[0] - 5 * cs[1], 1e-6);
+  EXPECT_NEAR(b[4], 1 * cs[1] + 5 * cs[0], 1e-6);
+  // Rotation keeps the norm of each pair.
+  EXPECT_NEAR(a[2] * a[2] + a[3] * a[3], 3 * 3 + 4 * 4, 1e-4);
+}
+
+TEST(Ops, GegluUsesBinary16GeluLikeLlamaCpp) {
+  std::vector<float> g = {-11.0f, -1.0f, 0.0f, 0.7f, 2.5f, 12.0f}, up(6, 2.0f);
+  std::vector<float> want(6);
+  for (size_t i = 0; i < g.size(); ++i) {
+    const float x = g[i];
+    const float gelu = x <= -10 ? 0.0f : x >= 10 ? x : fp16_to_fp32(fp32_to_fp16(ops::gelu_tanh(fp16_to_fp32(fp32_to_fp16(x)))));
+    want[i] = gelu * 2.0f;
+  }
+  ops::geglu(g.data(), up.data(), 6);
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_FLOAT_EQ(g[i], want[i]) << i;
+  EXPECT_NEAR(ops::gelu_tanh(1.0f), 0.841192f, 1e-5);
+}
+
+TEST(Ops, SwigluIsSiluTimesUp) {
+  std::vector<float> g = {-3.0f, 0.0f, 1.5f}, up = {2.0f, 5.0f, -1.0f};
+  ops::swiglu(g.data(), up.data(), 3);
+  EXPECT_NEAR(g[0], -3.0 / (1 + std::exp(3.0)) * 2.0, 1e-6);
+  EXPECT_NEAR(g[1], 0.0, 1e-7);
+  EXPECT_NEAR(g[2], 1.5 / (1 + std::exp(-1.5)) * -1.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace slm
