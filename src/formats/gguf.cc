@@ -36,6 +36,25 @@ std::string_view unsupported_type_name(uint32_t id) {
   }
 }
 
+// Names from the file (keys, tensor names) go into one-line errors: control bytes are shown as
+// \xNN so that a hostile name cannot break the line (or drive the terminal), and long names are cut.
+std::string shown(std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < 200; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 200) out += "...";
+  return out;
+}
+
 // A bounds-checked little-endian cursor over the file. Every read checks the remaining bytes;
 // a failed read leaves an error naming what was being read and at which offset.
 class Cursor {
@@ -224,10 +243,10 @@ Status GgufFile::parse_all() {
     SLM_RETURN_IF_ERROR(c.read(&type, "metadata value type"));
     const std::string k(key);
     if (!valid_type(type))
-      return Status::Error("key '" + k + "': value type id " + std::to_string(type) + " is not a GGUF type");
+      return Status::Error("key '" + shown(k) + "': value type id " + std::to_string(type) + " is not a GGUF type");
     GgufValue v;
-    SLM_RETURN_IF_ERROR(read_value(c, static_cast<GgufType>(type), &v, k, 0));
-    if (!kv_index_.emplace(k, kv_.size()).second) return Status::Error("key '" + k + "' appears twice");
+    SLM_RETURN_IF_ERROR(read_value(c, static_cast<GgufType>(type), &v, shown(k), 0));
+    if (!kv_index_.emplace(k, kv_.size()).second) return Status::Error("key '" + shown(k) + "' appears twice");
     kv_.emplace_back(k, std::move(v));
   }
 
@@ -248,7 +267,7 @@ Status GgufFile::parse_all() {
     std::string_view name;
     SLM_RETURN_IF_ERROR(c.read_string(&name, "tensor name"));
     t.name = std::string(name);
-    const std::string where = "tensor '" + t.name + "'";
+    const std::string where = "tensor '" + shown(t.name) + "'";
     uint32_t n_dims = 0;
     SLM_RETURN_IF_ERROR(c.read(&n_dims, "tensor dimension count"));
     if (n_dims == 0 || n_dims > kMaxDims)
@@ -288,10 +307,10 @@ Status GgufFile::parse_all() {
   const uint64_t data_size = bytes_.size() - std::min<size_t>(data_offset_, bytes_.size());
   for (GgufTensorInfo& t : tensors_) {
     if (t.offset % alignment_ != 0)
-      return Status::Error("tensor '" + t.name + "': data offset " + std::to_string(t.offset) +
+      return Status::Error("tensor '" + shown(t.name) + "': data offset " + std::to_string(t.offset) +
                            " is not a multiple of the alignment " + std::to_string(alignment_));
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      return Status::Error("tensor '" + t.name + "': data [" + std::to_string(t.offset) + ", " +
+      return Status::Error("tensor '" + shown(t.name) + "': data [" + std::to_string(t.offset) + ", " +
                            std::to_string(t.offset + t.nbytes) + ") of the data section runs past the end of the file (" +
                            std::to_string(data_size) + " data bytes); the file is truncated or the offset is corrupt");
     t.data = bytes_.data() + data_offset_ + t.offset;
@@ -305,8 +324,8 @@ Status GgufFile::parse_all() {
   for (size_t i = 1; i < by_offset.size(); ++i) {
     const GgufTensorInfo* prev = by_offset[i - 1];
     if (prev->offset + prev->nbytes > by_offset[i]->offset)
-      return Status::Error("tensor '" + by_offset[i]->name + "': data at offset " + std::to_string(by_offset[i]->offset) +
-                           " overlaps tensor '" + prev->name + "'");
+      return Status::Error("tensor '" + shown(by_offset[i]->name) + "': data at offset " + std::to_string(by_offset[i]->offset) +
+                           " overlaps tensor '" + shown(prev->name) + "'");
   }
   return Status::Ok();
 }
@@ -322,9 +341,9 @@ const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {
 }
 
 namespace {
-Status missing(std::string_view key) { return Status::Error("key '" + std::string(key) + "' is missing"); }
+Status missing(std::string_view key) { return Status::Error("key '" + shown(key) + "' is missing"); }
 Status wrong_type(std::string_view key, const char* expected, const GgufValue& v) {
-  return Status::Error("key '" + std::string(key) + "': expected " + expected + ", found " +
+  return Status::Error("key '" + shown(key) + "': expected " + expected + ", found " +
                        std::string(gguf_type_name(v.type)));
 }
 // Integer value as int64 if it is an integer type and fits.
@@ -354,7 +373,7 @@ Expected<uint32_t> GgufFile::get_u32(std::string_view key) const {
   auto x = get_i64(key);
   if (!x) return x.status();
   if (*x < 0 || *x > std::numeric_limits<uint32_t>::max())
-    return Status::Error("key '" + std::string(key) + "': value " + std::to_string(*x) + " does not fit uint32");
+    return Status::Error("key '" + shown(key) + "': value " + std::to_string(*x) + " does not fit uint32");
   return static_cast<uint32_t>(*x);
 }
 
@@ -384,7 +403,7 @@ Expected<const GgufValue*> GgufFile::get_array(std::string_view key, GgufType el
   if (!v) return missing(key);
   if (v->type != GgufType::ARRAY) return wrong_type(key, "array", *v);
   if (v->elem_type != elem_type)
-    return Status::Error("key '" + std::string(key) + "': expected an array of " + std::string(gguf_type_name(elem_type)) +
+    return Status::Error("key '" + shown(key) + "': expected an array of " + std::string(gguf_type_name(elem_type)) +
                          ", found an array of " + std::string(gguf_type_name(v->elem_type)));
   return v;
 }
