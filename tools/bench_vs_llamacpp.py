@@ -40,7 +40,6 @@ def llama_cpp_times(path, threads, n_prompt, n_gen, reps):
     for r in range(reps + 1):
         if n_prompt:
             llm.reset()
-            llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
             t0 = time.perf_counter()
             llm.eval(toks[:n_prompt])
             dt = time.perf_counter() - t0
@@ -48,7 +47,6 @@ def llama_cpp_times(path, threads, n_prompt, n_gen, reps):
                 pp.append(n_prompt / dt)
         if n_gen:
             llm.reset()
-            llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
             t0 = time.perf_counter()
             for t in toks[:n_gen]:
                 llm.eval([t])
@@ -88,7 +86,10 @@ def main():
             for _ in range(a.r):
                 sp, st = slm_times(a.slm, path, t, a.p, a.n, 1)
                 lp, lt = llama_cpp_times(path, t, a.p, a.n, 1)
-                s_pp.append(sp), s_tg.append(st), l_pp += lp, l_tg += lt
+                s_pp.append(sp)
+                s_tg.append(st)
+                l_pp += lp
+                l_tg += lt
             for test, s, l in (("pp%d" % a.p, s_pp, l_pp), ("tg%d" % a.n, s_tg, l_tg)):
                 sm, lm = statistics.median(s), statistics.median(l)
                 rows.append(dict(model=os.path.basename(path), test=test, threads=t, slm=sm, llama_cpp=lm,

@@ -20,11 +20,16 @@ namespace slm {
 using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// One weight row against four activation rows (a, a + a_stride, ... in bytes): out[k] must equal
+// vec_dot(n, w, a + k * a_stride) bit for bit, so results never depend on how tokens are batched.
+// Prompt processing uses it to unpack each weight block once for four tokens.
+using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* a, size_t a_stride, float* out);
 
 struct TypeKernels {
   DequantizeRowFn dequantize_row = nullptr;  // every supported type
   QuantizeRowFn quantize_row = nullptr;      // activation types: f32, f16, bf16, q8_0, q8_1, q8_K
   VecDotFn vec_dot = nullptr;                // weight types: w (this type) . a (vec_dot_type)
+  VecDotX4Fn vec_dot_x4 = nullptr;           // optional: four activation rows at once
 };
 
 struct KernelTable {

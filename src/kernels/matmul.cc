@@ -26,6 +26,7 @@ void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_
 
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool) {
   const VecDotFn dot = kernels().of(w.type).vec_dot;
+  const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
   const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);
   pool.parallel_for(w.n_out, kRowBlock, [&](int64_t r0, int64_t r1, int) {
     for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
@@ -34,7 +35,15 @@ void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float
         const int64_t te = tb + kTokenBlock < T ? tb + kTokenBlock : T;
         for (int64_t r = rb; r < re; ++r) {
           const uint8_t* wr = w.data + static_cast<size_t>(r) * w.row_bytes;
-          for (int64_t t = tb; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, wr, xq + static_cast<size_t>(t) * act_row);
+          int64_t t = tb;
+          if (dot4) {
+            float out[4];
+            for (; t + 4 <= te; t += 4) {
+              dot4(w.n_in, wr, xq + static_cast<size_t>(t) * act_row, act_row, out);
+              for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
+            }
+          }
+          for (; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, wr, xq + static_cast<size_t>(t) * act_row);
         }
       }
     }

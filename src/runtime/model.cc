@@ -1,4 +1,7 @@
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "runtime/model_impl.h"
@@ -75,7 +78,15 @@ Expected<std::string> resolve_model_path(const std::string& path_or_name) {
     return Status::Error("model '" + path_or_name + "' is not in the cache (" + path +
                          "); fetch it with: python3 tools/fetch_models.py " + path_or_name);
   }
-  return path_or_name;
+  if (std::FILE* f = std::fopen(path_or_name.c_str(), "rb")) {
+    std::fclose(f);
+    return path_or_name;
+  }
+  // Neither a readable file nor a known name: say both, so a typo in either is easy to see.
+  std::string known;
+  for (const KnownModel& m : kKnownModels) known += (known.empty() ? "" : ", ") + std::string(m.name);
+  return Status::Error("cannot open model '" + path_or_name + "': " + std::strerror(errno) +
+                       " (it is not a known model name either: " + known + ")");
 }
 
 Model::Model() : impl_(std::make_unique<Impl>()) {}

@@ -7,7 +7,10 @@ KernelTable make_table() {
   KernelTable t;
   t.isa = "ref";
   auto set = [&](TensorType type, DequantizeRowFn deq, QuantizeRowFn quant, VecDotFn dot) {
-    t.types[static_cast<size_t>(type)] = TypeKernels{deq, quant, dot};
+    TypeKernels& k = t.types[static_cast<size_t>(type)];
+    k.dequantize_row = deq;
+    k.quantize_row = quant;
+    k.vec_dot = dot;
   };
   set(TensorType::F32, dequantize_row_f32, quantize_row_f32, vec_dot_f32);
   set(TensorType::F16, dequantize_row_f16, quantize_row_f16, vec_dot_f16);

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/kernels.h"
+
 namespace slm::avx2 {
 
 // ---- float types ----
@@ -45,5 +47,9 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+
+// Registers the vec_dot_x4 kernels of legacy_quants.cc / k_quants.cc in a table.
+void register_legacy_x4(KernelTable& t);
+void register_kquant_x4(KernelTable& t);
 
 }  // namespace slm::avx2

@@ -557,4 +557,8 @@ void quantize_row_q8_K(const float* x, void* yv, int64_t n) {
   }
 }
 
+void register_kquant_x4(KernelTable& t) {
+  (void)t;  // no four-token kernels yet
+}
+
 }  // namespace slm::avx2

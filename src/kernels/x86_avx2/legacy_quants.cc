@@ -298,4 +298,8 @@ float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a) { return vec_do
 float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q5_1Dot, true>(n, w, a); }
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q8_0Dot, false>(n, w, a); }
 
+void register_legacy_x4(KernelTable& t) {
+  (void)t;  // no four-token kernels yet
+}
+
 }  // namespace slm::avx2

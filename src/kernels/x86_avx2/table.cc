@@ -7,7 +7,10 @@ KernelTable make_table() {
   KernelTable t;
   t.isa = "avx2";
   auto set = [&](TensorType type, DequantizeRowFn deq, QuantizeRowFn quant, VecDotFn dot) {
-    t.types[static_cast<size_t>(type)] = TypeKernels{deq, quant, dot};
+    TypeKernels& k = t.types[static_cast<size_t>(type)];
+    k.dequantize_row = deq;
+    k.quantize_row = quant;
+    k.vec_dot = dot;
   };
   set(TensorType::F32, dequantize_row_f32, quantize_row_f32, vec_dot_f32);
   set(TensorType::F16, dequantize_row_f16, quantize_row_f16, vec_dot_f16);
@@ -24,6 +27,9 @@ KernelTable make_table() {
   set(TensorType::Q5_K, dequantize_row_q5_K, nullptr, vec_dot_q5_K_q8_K);
   set(TensorType::Q6_K, dequantize_row_q6_K, nullptr, vec_dot_q6_K_q8_K);
   set(TensorType::Q8_K, dequantize_row_q8_K, quantize_row_q8_K, nullptr);
+  // Multi-token dot products for prompt processing (each file registers its own types).
+  register_legacy_x4(t);
+  register_kquant_x4(t);
   return t;
 }
 
