@@ -1,6 +1,8 @@
 // Matrix-vector product per weight type and kernel table, one thread: rows x cols weights in the
 // type, times an activation row already converted to the type's vec_dot_type, one vec_dot per
-// row. Reports GB/s of weight bytes read (the number that bounds token generation).
+// row. Reports GB/s of weight bytes read (the number that bounds token generation). The matmul/
+// cases time prompt processing (64 tokens per weight row) with vec_dot and, where the table has
+// it, vec_dot_x4, in GFLOP/s.
 //
 //   kernels_bench [--benchmark_filter=avx2/q4_0]
 //
@@ -69,6 +71,40 @@ void matvec(benchmark::State& state, const KernelTable* k, TensorType t, Shape s
   state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) / 1e9,
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
+// Prompt-processing matmul: a rows x cols weight matrix times T activation rows (already
+// converted), walked like matmul_converted (8 weight rows at a time, every token per row), with
+// one vec_dot per (row, token) or vec_dot_x4 per four tokens. Reports GFLOP/s (2 * rows * cols * T).
+void matmul_tokens(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape, int64_t T, bool x4) {
+  std::mt19937 rng(1);
+  const TensorType at = type_traits(t).vec_dot_type;
+  const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
+  const size_t ars = row_size(at, shape.cols);
+  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data() + i * ars, shape.cols);
+  std::vector<float> y(static_cast<size_t>(shape.rows * T));
+  const size_t rs = row_size(t, shape.cols);
+  const VecDotFn dot = k->of(t).vec_dot;
+  const VecDotX4Fn dot4 = x4 ? k->of(t).vec_dot_x4 : nullptr;
+  for (auto _ : state) {
+    for (int64_t r = 0; r < shape.rows; ++r) {
+      const uint8_t* wr = w.data() + r * rs;
+      int64_t i = 0;
+      if (dot4) {
+        float out[4];
+        for (; i + 4 <= T; i += 4) {
+          dot4(shape.cols, wr, a.data() + i * ars, ars, out);
+          for (int j = 0; j < 4; ++j) y[(i + j) * shape.rows + r] = out[j];
+        }
+      }
+      for (; i < T; ++i) y[i * shape.rows + r] = dot(shape.cols, wr, a.data() + i * ars);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * T) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 
 void register_all() {
   for (const KernelTable* k : available_kernel_tables()) {
@@ -81,6 +117,16 @@ void register_all() {
         const std::string name = std::string("matvec/") + k->isa + "/" + std::string(tr.name) + "/" +
                                  std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
         benchmark::RegisterBenchmark(name.c_str(), matvec, k, t, shape)->Unit(benchmark::kMicrosecond);
+      }
+      // prompt processing: 1536x576 (an FFN up projection at SmolLM2's width) over 64 tokens
+      const Shape pp{1536, (576 + tr.block_size - 1) / tr.block_size * tr.block_size};
+      const int64_t T = 64;
+      for (bool x4 : {false, true}) {
+        if (x4 && k->of(t).vec_dot_x4 == nullptr) continue;
+        const std::string name = std::string("matmul/") + k->isa + "/" + std::string(tr.name) + "/" +
+                                 std::to_string(pp.rows) + "x" + std::to_string(pp.cols) + "x" + std::to_string(T) +
+                                 (x4 ? "/x4" : "/x1");
+        benchmark::RegisterBenchmark(name.c_str(), matmul_tokens, k, t, pp, T, x4)->Unit(benchmark::kMicrosecond);
       }
     }
   }

@@ -371,6 +371,51 @@ TEST_P(KQuantDot, ExtremeValues) {
   }
 }
 
+// e. vec_dot_x4 (where a table has one) gives, for each of the four activation rows, exactly the
+// bits vec_dot gives for that row alone: results must not depend on how tokens are batched.
+// Rows are a_stride bytes apart (more than a row, not a multiple of anything), buffers unaligned.
+TEST_P(KQuantDot, X4MatchesVecDotBitForBit) {
+  std::mt19937 rng(400 + static_cast<unsigned>(GetParam()));
+  int tested = 0;
+  for (int64_t nb : {1, 2, 3, 5, 9}) {
+    const int64_t n = nb * QK_K;
+    const std::vector<uint8_t> w = random_blocks(kt(), nb, rng);
+    const size_t row = row_size(TensorType::Q8_K, n);
+    for (size_t extra : {size_t{0}, size_t{13}}) {
+      const size_t a_stride = row + extra;
+      std::vector<uint8_t> a(4 * a_stride, 0xCD);
+      for (int k = 0; k < 4; ++k) {
+        std::vector<float> x = random_floats(n, rng);
+        if (k == 2)  // a row on a very different scale: its d must not leak into the others
+          for (float& v : x) v *= 1e3f;
+        const std::vector<uint8_t> q = quantize_q8_K(ref_kernels(), x);
+        std::memcpy(a.data() + k * a_stride, q.data(), row);
+      }
+      for (const KernelTable* t : available_kernel_tables()) {
+        const TypeKernels& tk = t->of(kt().type);
+        if (!tk.vec_dot_x4) continue;
+        for (size_t ow : {0, 1, 3}) {
+          const size_t oa = (ow * 5 + 2) % 4;
+          SCOPED_TRACE(std::string(t->isa) + " " + kt().name + " nb=" + std::to_string(nb) + " stride+" +
+                       std::to_string(extra) + " offsets " + std::to_string(ow) + "," + std::to_string(oa));
+          OffsetBuffer wb(w.size(), ow), ab(a.size(), oa);
+          std::memcpy(wb.data(), w.data(), w.size());
+          std::memcpy(ab.data(), a.data(), a.size());
+          float out[4] = {-1.0f, -2.0f, -3.0f, -4.0f};
+          tk.vec_dot_x4(n, wb.data(), ab.data(), a_stride, out);
+          for (int k = 0; k < 4; ++k) {
+            const float want = tk.vec_dot(n, wb.data(), ab.data() + k * a_stride);
+            EXPECT_EQ(std::memcmp(&out[k], &want, sizeof want), 0)
+                << "row " << k << ": x4 " << out[k] << " vs vec_dot " << want;
+          }
+          ++tested;
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no table has vec_dot_x4 for " << kt().name;
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, KQuantDot, ::testing::Range<size_t>(0, 5),
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return std::string(weight_types()[info.param].name);

@@ -461,6 +461,60 @@ TEST(LegacyKernels, DotSimpleExactCase) {
   }
 }
 
+// ---- four-token dot products -------------------------------------------------------------------
+
+// vec_dot_x4(w, a, stride)[k] must be vec_dot(w, a + k * stride) bit for bit (so logits do not
+// depend on how tokens are batched), for every table and type that has one, on unaligned
+// pointers and with padding between the activation rows.
+TEST(LegacyKernels, DotX4MatchesVecDotBitwise) {
+  std::mt19937 rng(99);
+  const int64_t block_counts[] = {1, 2, 3, 7, 18, 48};
+  int checked = 0;
+  for (const KernelTable* k : available_kernel_tables()) {
+    for (TensorType wt : kLegacyWeightTypes) {
+      const VecDotX4Fn dot4 = k->of(wt).vec_dot_x4;
+      if (dot4 == nullptr) continue;
+      const VecDotFn dot = k->of(wt).vec_dot;
+      ASSERT_NE(dot, nullptr) << k->isa << " " << name_of(wt);
+      const TensorType at = type_traits(wt).vec_dot_type;
+      for (int64_t nb : block_counts) {
+        const int64_t n = nb * QK;
+        const std::vector<uint8_t> w = random_blocks(rng, wt, n);
+        const size_t arow = row_size(at, n);
+        for (size_t pad : {size_t{0}, size_t{5}, size_t{64}}) {
+          const size_t stride = arow + pad;
+          SCOPED_TRACE(std::string(k->isa) + " " + name_of(wt) + " blocks=" + std::to_string(nb) +
+                       " stride=" + std::to_string(stride));
+          // four rows of different magnitudes; the padding holds garbage
+          std::vector<uint8_t> a(4 * stride, 0xA5);
+          for (int r = 0; r < 4; ++r) {
+            const std::vector<uint8_t> q = quantize(*k, at, random_floats(rng, n, std::pow(4.0f, static_cast<float>(r - 1))));
+            std::memcpy(a.data() + r * stride, q.data(), q.size());
+          }
+          for (size_t wo : {size_t{0}, size_t{1}, size_t{3}}) {
+            const size_t ao = (wo + 2) % 4;
+            Buffer wb(w.size(), wo), ab(a.size(), ao);
+            std::memcpy(wb.data(), w.data(), w.size());
+            std::memcpy(ab.data(), a.data(), a.size());
+            float got[4 + 1];
+            got[4] = -1.0f;  // canary: exactly four outputs are written
+            dot4(n, wb.data(), ab.data(), stride, got);
+            EXPECT_EQ(got[4], -1.0f);
+            for (int r = 0; r < 4; ++r) {
+              const float want = dot(n, wb.data(), ab.data() + r * stride);
+              EXPECT_EQ(std::memcmp(&got[r], &want, sizeof want), 0)
+                  << "row " << r << " offsets " << wo << "," << ao << ": got " << got[r] << " (0x" << std::hex
+                  << bits(got[r]) << "), want " << want << " (0x" << bits(want) << std::dec << ")";
+            }
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  std::printf("vec_dot_x4 cases checked: %d\n", checked);
+}
+
 TEST(LegacyKernels, TablesAreComplete) {
   for (const KernelTable* k : available_kernel_tables()) {
     std::printf("kernel table: %s\n", k->isa);

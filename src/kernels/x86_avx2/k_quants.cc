@@ -170,44 +170,72 @@ inline void q5_chunk(__m256i qs, __m256i qh, __m256i& lo, __m256i& hi) {
 
 }  // namespace
 
-// ---- q2_K ----------------------------------------------------------------------------------
-// |maddubs pair| <= 2*3*127; scale <= 15, so every int32 sum is tiny.
-float vec_dot_q2_K_q8_K(int64_t n, const void* w, const void* a) {
+// The dot kernels below are templates over NR, the number of activation rows (1 or 4) dotted
+// with one weight row: the weight super-block is unpacked once and reused for every row. Each
+// row's float operations (d and dmin products, the FMA chains per lane, the final horizontal
+// sums) are the same, in the same order, whatever NR is, so vec_dot_x4's out[k] equals
+// vec_dot(n, w, a + k * a_stride) bit for bit; the integer sums are exact in any order.
+namespace {
+
+template <int NR>
+inline void dot_q2_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  __m256 acc_min = _mm256_setzero_ps();
+  __m256 acc[NR], acc_min[NR];
+  for (int r = 0; r < NR; ++r) acc[r] = acc_min[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q2_K);
-    const uint8_t* y = ab + i * sizeof(block_q8_K);
-    const float dy = load_f32(y + kQ8d);
-    const float d = load_f16(x + offsetof(block_q2_K, d)) * dy;
-    const float dmin = load_f16(x + offsetof(block_q2_K, dmin)) * dy;
-
+    const float xd = load_f16(x + offsetof(block_q2_K, d));
+    const float xdmin = load_f16(x + offsetof(block_q2_K, dmin));
     const __m128i packed = loadu128(x + offsetof(block_q2_K, scales));
     const __m128i scales8 = _mm_and_si128(packed, _mm_set1_epi8(0x0f));
-    const __m128i mins8 = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
-    const __m256i bsums = loadu256(y + kQ8bsums);
-    const __m256i min_prod = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins8), bsums);
-    acc_min = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(min_prod), acc_min);
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f)));
+
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m256i sumi[NR];
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      const uint8_t* y = ab + R * a_stride + i * sizeof(block_q8_K);
+      const float dy = load_f32(y + kQ8d);
+      d[R] = xd * dy;
+      const float dmin = xdmin * dy;
+      const __m256i min_prod = _mm256_madd_epi16(mins16, loadu256(y + kQ8bsums));
+      acc_min[R] = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(min_prod), acc_min[R]);
+      q8[R] = y + kQ8qs;
+      sumi[R] = _mm256_setzero_si256();
+    });
 
     const uint8_t* qs = x + offsetof(block_q2_K, qs);
-    const uint8_t* q8 = y + kQ8qs;
-    __m256i sumi = _mm256_setzero_si256();
     unroll<2>([&](auto h) {
       constexpr int H = decltype(h)::value;
       const __m256i bits = loadu256(qs + 32 * H);
       unroll<4>([&](auto j) {
         constexpr int J = decltype(j)::value;
         const __m256i u = q2_group<J>(bits);
-        const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8 + 128 * H + 32 * J));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair<8 * H + 2 * J>(scales8)));
+        const __m256i sc = scale_pair<8 * H + 2 * J>(scales8);
+        unroll<NR>([&](auto rr) {
+          constexpr int R = decltype(rr)::value;
+          const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8[R] + 128 * H + 32 * J));
+          sumi[R] = _mm256_add_epi32(sumi[R], _mm256_madd_epi16(p, sc));
+        });
       });
     });
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      acc[R] = _mm256_fmadd_ps(_mm256_set1_ps(d[R]), _mm256_cvtepi32_ps(sumi[R]), acc[R]);
+    });
   }
-  return hsum(acc) - hsum(acc_min);
+  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]) - hsum(acc_min[r]);
+}
+
+}  // namespace
+
+// ---- q2_K ----------------------------------------------------------------------------------
+// |maddubs pair| <= 2*3*127; scale <= 15, so every int32 sum is tiny.
+float vec_dot_q2_K_q8_K(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q2_K<1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+  return out;
 }
 
 void dequantize_row_q2_K(const void* xv, float* y, int64_t n) {
@@ -235,36 +263,59 @@ void dequantize_row_q2_K(const void* xv, float* y, int64_t n) {
 
 // ---- q3_K ----------------------------------------------------------------------------------
 // u = q + 4 in [0,7]; scales in [-32,31]; the bias is removed with 4 * sum(scale * bsum).
-float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a) {
+namespace {
+template <int NR>
+inline void dot_q3_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[NR];
+  for (int r = 0; r < NR; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q3_K);
-    const uint8_t* y = ab + i * sizeof(block_q8_K);
-    const float d = load_f16(x + offsetof(block_q3_K, d)) * load_f32(y + kQ8d);
-
+    const float xd = load_f16(x + offsetof(block_q3_K, d));
     const __m128i scales8 = unpack_q3_K_scales(x + offsetof(block_q3_K, scales));
-    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), loadu256(y + kQ8bsums));
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 2));
+    const __m256i scales16 = _mm256_cvtepi8_epi16(scales8);
+
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m256i sumi[NR];
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      const uint8_t* y = ab + R * a_stride + i * sizeof(block_q8_K);
+      d[R] = xd * load_f32(y + kQ8d);
+      const __m256i bias = _mm256_madd_epi16(scales16, loadu256(y + kQ8bsums));
+      sumi[R] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 2));
+      q8[R] = y + kQ8qs;
+    });
 
     const __m256i hmask = loadu256(x + offsetof(block_q3_K, hmask));
     const uint8_t* qs = x + offsetof(block_q3_K, qs);
-    const uint8_t* q8 = y + kQ8qs;
     unroll<2>([&](auto h) {
       constexpr int H = decltype(h)::value;
       const __m256i bits = loadu256(qs + 32 * H);
       unroll<4>([&](auto j) {
         constexpr int J = decltype(j)::value;
         const __m256i u = q3_group<H, J>(bits, hmask);
-        const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8 + 128 * H + 32 * J));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair<8 * H + 2 * J>(scales8)));
+        const __m256i sc = scale_pair<8 * H + 2 * J>(scales8);
+        unroll<NR>([&](auto rr) {
+          constexpr int R = decltype(rr)::value;
+          const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8[R] + 128 * H + 32 * J));
+          sumi[R] = _mm256_add_epi32(sumi[R], _mm256_madd_epi16(p, sc));
+        });
       });
     });
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      acc[R] = _mm256_fmadd_ps(_mm256_set1_ps(d[R]), _mm256_cvtepi32_ps(sumi[R]), acc[R]);
+    });
   }
-  return hsum(acc);
+  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]);
+}
+}  // namespace
+
+float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q3_K<1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+  return out;
 }
 
 void dequantize_row_q3_K(const void* xv, float* y, int64_t n) {
@@ -293,46 +344,74 @@ void dequantize_row_q3_K(const void* xv, float* y, int64_t n) {
 
 // ---- q4_K ----------------------------------------------------------------------------------
 // |maddubs pair| <= 2*15*127; scales and mins <= 63.
-float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
+namespace {
+template <int NR>
+inline void dot_q4_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  __m256 acc = _mm256_setzero_ps();
-  __m128 acc_min = _mm_setzero_ps();
+  __m256 acc[NR];
+  __m128 acc_min[NR];
+  for (int r = 0; r < NR; ++r) {
+    acc[r] = _mm256_setzero_ps();
+    acc_min[r] = _mm_setzero_ps();
+  }
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q4_K);
-    const uint8_t* y = ab + i * sizeof(block_q8_K);
-    const float dy = load_f32(y + kQ8d);
-    const float d = load_f16(x + offsetof(block_q4_K, d)) * dy;
-    const float dmin = load_f16(x + offsetof(block_q4_K, dmin)) * dy;
-
+    const float xd = load_f16(x + offsetof(block_q4_K, d));
+    const float xdmin = load_f16(x + offsetof(block_q4_K, dmin));
     // words 0..7: scales, words 8..15: mins
     const __m256i sc_mn = _mm256_cvtepu8_epi16(unpack_k4_scales(x + offsetof(block_q4_K, scales)));
     const __m128i scales16 = _mm256_castsi256_si128(sc_mn);
-    // bsums per 32 weights (pairs of the 16-wide sums) times the mins
-    const __m256i bsums = loadu256(y + kQ8bsums);
-    const __m128i bsums32 = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    const __m128i min_prod = _mm_madd_epi16(_mm256_extracti128_si256(sc_mn, 1), bsums32);
-    acc_min = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_prod), acc_min);
+    const __m128i mins16 = _mm256_extracti128_si256(sc_mn, 1);
 
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m256i sumi[NR];
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      const uint8_t* y = ab + R * a_stride + i * sizeof(block_q8_K);
+      const float dy = load_f32(y + kQ8d);
+      d[R] = xd * dy;
+      const float dmin = xdmin * dy;
+      // bsums per 32 weights (pairs of the 16-wide sums) times the mins
+      const __m256i bsums = loadu256(y + kQ8bsums);
+      const __m128i bsums32 = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+      const __m128i min_prod = _mm_madd_epi16(mins16, bsums32);
+      acc_min[R] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_prod), acc_min[R]);
+      q8[R] = y + kQ8qs;
+      sumi[R] = _mm256_setzero_si256();
+    });
+
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
     const uint8_t* qs = x + offsetof(block_q4_K, qs);
-    const uint8_t* q8 = y + kQ8qs;
-    __m256i sumi = _mm256_setzero_si256();
     unroll<4>([&](auto c) {
       constexpr int C = decltype(c)::value;
       const __m256i bits = loadu256(qs + 32 * C);
       const __m256i lo = _mm256_and_si256(bits, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
-      __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8 + 64 * C));
-      __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8 + 64 * C + 32));
-      p_lo = _mm256_madd_epi16(p_lo, broadcast_word<2 * C>(scales16));
-      p_hi = _mm256_madd_epi16(p_hi, broadcast_word<2 * C + 1>(scales16));
-      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
+      const __m256i s_lo = broadcast_word<2 * C>(scales16);
+      const __m256i s_hi = broadcast_word<2 * C + 1>(scales16);
+      unroll<NR>([&](auto rr) {
+        constexpr int R = decltype(rr)::value;
+        __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8[R] + 64 * C));
+        __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8[R] + 64 * C + 32));
+        p_lo = _mm256_madd_epi16(p_lo, s_lo);
+        p_hi = _mm256_madd_epi16(p_hi, s_hi);
+        sumi[R] = _mm256_add_epi32(sumi[R], _mm256_add_epi32(p_lo, p_hi));
+      });
     });
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      acc[R] = _mm256_fmadd_ps(_mm256_set1_ps(d[R]), _mm256_cvtepi32_ps(sumi[R]), acc[R]);
+    });
   }
-  return hsum(acc) - hsum(acc_min);
+  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]) - hsum(acc_min[r]);
+}
+}  // namespace
+
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q4_K<1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+  return out;
 }
 
 void dequantize_row_q4_K(const void* xv, float* y, int64_t n) {
@@ -358,43 +437,73 @@ void dequantize_row_q4_K(const void* xv, float* y, int64_t n) {
 
 // ---- q5_K ----------------------------------------------------------------------------------
 // |maddubs pair| <= 2*31*127; scales and mins <= 63.
-float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
+namespace {
+template <int NR>
+inline void dot_q5_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  __m128 acc_min = _mm_setzero_ps();
+  __m256 acc[NR];
+  __m128 acc_min[NR];
+  for (int r = 0; r < NR; ++r) {
+    acc[r] = _mm256_setzero_ps();
+    acc_min[r] = _mm_setzero_ps();
+  }
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q5_K);
-    const uint8_t* y = ab + i * sizeof(block_q8_K);
-    const float dy = load_f32(y + kQ8d);
-    const float d = load_f16(x + offsetof(block_q5_K, d)) * dy;
-    const float dmin = load_f16(x + offsetof(block_q5_K, dmin)) * dy;
-
+    const float xd = load_f16(x + offsetof(block_q5_K, d));
+    const float xdmin = load_f16(x + offsetof(block_q5_K, dmin));
+    // words 0..7: scales, words 8..15: mins
     const __m256i sc_mn = _mm256_cvtepu8_epi16(unpack_k4_scales(x + offsetof(block_q5_K, scales)));
     const __m128i scales16 = _mm256_castsi256_si128(sc_mn);
-    const __m256i bsums = loadu256(y + kQ8bsums);
-    const __m128i bsums32 = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    const __m128i min_prod = _mm_madd_epi16(_mm256_extracti128_si256(sc_mn, 1), bsums32);
-    acc_min = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_prod), acc_min);
+    const __m128i mins16 = _mm256_extracti128_si256(sc_mn, 1);
+
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m256i sumi[NR];
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      const uint8_t* y = ab + R * a_stride + i * sizeof(block_q8_K);
+      const float dy = load_f32(y + kQ8d);
+      d[R] = xd * dy;
+      const float dmin = xdmin * dy;
+      // bsums per 32 weights (pairs of the 16-wide sums) times the mins
+      const __m256i bsums = loadu256(y + kQ8bsums);
+      const __m128i bsums32 = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+      const __m128i min_prod = _mm_madd_epi16(mins16, bsums32);
+      acc_min[R] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_prod), acc_min[R]);
+      q8[R] = y + kQ8qs;
+      sumi[R] = _mm256_setzero_si256();
+    });
 
     const __m256i qh = loadu256(x + offsetof(block_q5_K, qh));
     const uint8_t* qs = x + offsetof(block_q5_K, qs);
-    const uint8_t* q8 = y + kQ8qs;
-    __m256i sumi = _mm256_setzero_si256();
     unroll<4>([&](auto c) {
       constexpr int C = decltype(c)::value;
       __m256i lo, hi;
       q5_chunk<C>(loadu256(qs + 32 * C), qh, lo, hi);
-      __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8 + 64 * C));
-      __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8 + 64 * C + 32));
-      p_lo = _mm256_madd_epi16(p_lo, broadcast_word<2 * C>(scales16));
-      p_hi = _mm256_madd_epi16(p_hi, broadcast_word<2 * C + 1>(scales16));
-      sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
+      const __m256i s_lo = broadcast_word<2 * C>(scales16);
+      const __m256i s_hi = broadcast_word<2 * C + 1>(scales16);
+      unroll<NR>([&](auto rr) {
+        constexpr int R = decltype(rr)::value;
+        __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8[R] + 64 * C));
+        __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8[R] + 64 * C + 32));
+        p_lo = _mm256_madd_epi16(p_lo, s_lo);
+        p_hi = _mm256_madd_epi16(p_hi, s_hi);
+        sumi[R] = _mm256_add_epi32(sumi[R], _mm256_add_epi32(p_lo, p_hi));
+      });
     });
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      acc[R] = _mm256_fmadd_ps(_mm256_set1_ps(d[R]), _mm256_cvtepi32_ps(sumi[R]), acc[R]);
+    });
   }
-  return hsum(acc) - hsum(acc_min);
+  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]) - hsum(acc_min[r]);
+}
+}  // namespace
+
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q5_K<1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+  return out;
 }
 
 void dequantize_row_q5_K(const void* xv, float* y, int64_t n) {
@@ -423,23 +532,32 @@ void dequantize_row_q5_K(const void* xv, float* y, int64_t n) {
 // ---- q6_K ----------------------------------------------------------------------------------
 // u = q + 32 in [0,63]: |maddubs pair| <= 2*63*127 < 2^15; scales in [-128,127], so a block's
 // int32 sum is below 256*63*127*128 < 2^29. The bias is removed with 32 * sum(scale * bsum).
-float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
+namespace {
+template <int NR>
+inline void dot_q6_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[NR];
+  for (int r = 0; r < NR; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q6_K);
-    const uint8_t* y = ab + i * sizeof(block_q8_K);
-    const float d = load_f16(x + offsetof(block_q6_K, d)) * load_f32(y + kQ8d);
-
+    const float xd = load_f16(x + offsetof(block_q6_K, d));
     const __m128i scales8 = loadu128(x + offsetof(block_q6_K, scales));
-    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8), loadu256(y + kQ8bsums));
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 5));
+    const __m256i scales16 = _mm256_cvtepi8_epi16(scales8);
+
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m256i sumi[NR];
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      const uint8_t* y = ab + R * a_stride + i * sizeof(block_q8_K);
+      d[R] = xd * load_f32(y + kQ8d);
+      const __m256i bias = _mm256_madd_epi16(scales16, loadu256(y + kQ8bsums));
+      sumi[R] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 5));
+      q8[R] = y + kQ8qs;
+    });
 
     const uint8_t* ql = x + offsetof(block_q6_K, ql);
     const uint8_t* qhp = x + offsetof(block_q6_K, qh);
-    const uint8_t* q8 = y + kQ8qs;
     unroll<2>([&](auto h) {
       constexpr int H = decltype(h)::value;
       const __m256i ql_a = loadu256(ql + 64 * H), ql_b = loadu256(ql + 64 * H + 32);
@@ -447,13 +565,27 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
       unroll<4>([&](auto g) {
         constexpr int G = decltype(g)::value;
         const __m256i u = q6_group<G>(ql_a, ql_b, qh);
-        const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8 + 128 * H + 32 * G));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair<8 * H + 2 * G>(scales8)));
+        const __m256i sc = scale_pair<8 * H + 2 * G>(scales8);
+        unroll<NR>([&](auto rr) {
+          constexpr int R = decltype(rr)::value;
+          const __m256i p = _mm256_maddubs_epi16(u, loadu256(q8[R] + 128 * H + 32 * G));
+          sumi[R] = _mm256_add_epi32(sumi[R], _mm256_madd_epi16(p, sc));
+        });
       });
     });
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    unroll<NR>([&](auto rr) {
+      constexpr int R = decltype(rr)::value;
+      acc[R] = _mm256_fmadd_ps(_mm256_set1_ps(d[R]), _mm256_cvtepi32_ps(sumi[R]), acc[R]);
+    });
   }
-  return hsum(acc);
+  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]);
+}
+}  // namespace
+
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
+  float out;
+  dot_q6_K<1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+  return out;
 }
 
 void dequantize_row_q6_K(const void* xv, float* y, int64_t n) {
@@ -557,8 +689,20 @@ void quantize_row_q8_K(const float* x, void* yv, int64_t n) {
   }
 }
 
+namespace {
+// One weight row against four activation rows a, a + a_stride, ... (see VecDotX4Fn).
+template <void (*Dot)(int64_t, const uint8_t*, const uint8_t*, size_t, float*)>
+void vec_dot_x4(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  Dot(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), a_stride, out);
+}
+}  // namespace
+
 void register_kquant_x4(KernelTable& t) {
-  (void)t;  // no four-token kernels yet
+  t.types[static_cast<size_t>(TensorType::Q2_K)].vec_dot_x4 = vec_dot_x4<dot_q2_K<4>>;
+  t.types[static_cast<size_t>(TensorType::Q3_K)].vec_dot_x4 = vec_dot_x4<dot_q3_K<4>>;
+  t.types[static_cast<size_t>(TensorType::Q4_K)].vec_dot_x4 = vec_dot_x4<dot_q4_K<4>>;
+  t.types[static_cast<size_t>(TensorType::Q5_K)].vec_dot_x4 = vec_dot_x4<dot_q5_K<4>>;
+  t.types[static_cast<size_t>(TensorType::Q6_K)].vec_dot_x4 = vec_dot_x4<dot_q6_K<4>>;
 }
 
 }  // namespace slm::avx2

@@ -8,6 +8,7 @@
 // nibbles). All loads are unaligned (loadu / memcpy); blocks are addressed as bytes.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 
@@ -58,16 +59,15 @@ __m256i unpack_q5(const unsigned char* qs, const unsigned char* qh) {
 __m256i dot_u8_i8(__m256i x, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
 }
-// Sum of (x[j] - offset) * y[j] for unsigned x: maddubs(x, y) - maddubs(offset, y), the
-// difference taken in int16 (each term is below 2 * 31 * 128 in magnitude).
-__m256i dot_u8_offset_i8(__m256i x, int offset, __m256i y) {
-  const __m256i xy = _mm256_maddubs_epi16(x, y);
-  const __m256i oy = _mm256_maddubs_epi16(_mm256_set1_epi8(static_cast<char>(offset)), y);
-  return _mm256_madd_epi16(_mm256_sub_epi16(xy, oy), _mm256_set1_epi16(1));
-}
-// The same for signed x (the weights): move x's sign onto y (the activations) so that the
-// unsigned operand is |x|; a -128 weight becomes 128, and negating y cannot wrap since y > -128.
-__m256i dot_i8_i8(__m256i x, __m256i y) { return dot_u8_i8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x)); }
+// A signed weight block (x, -128..127) held as |x| and x, for sum x[j] * y[j] =
+// dot_u8_i8(|x|, sign(y, x)): x's sign moves onto y (the activations) so that the unsigned
+// operand is |x|; a -128 weight becomes 128, and negating y cannot wrap since y > -128.
+// Unpacking it once serves any number of activation rows.
+struct SignedQuants {
+  __m256i abs, sign;
+};
+SignedQuants signed_quants(__m256i x) { return {_mm256_sign_epi8(x, x), x}; }
+__m256i dot_signed(const SignedQuants& x, __m256i y) { return dot_u8_i8(x.abs, _mm256_sign_epi8(y, x.sign)); }
 
 float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -222,84 +222,160 @@ void quantize_row_q8_1(const float* x, void* y, int64_t n) {
 }
 
 // ---- dot products ----
-// Each loop handles two blocks per iteration into two accumulators (independent FMA chains),
-// then one leftover block.
+// One template computes R activation rows against one weight row: each weight block is unpacked
+// (nibbles, high bits, f16 scales) once and used for all R rows. vec_dot is R = 1 and
+// vec_dot_x4 is R = 4; per row, both run exactly the same float operations in the same order
+// (two FMA accumulators for even and odd blocks, then one horizontal sum, plus the min terms
+// summed block by block with fused multiply-adds), so out[k] of vec_dot_x4 equals vec_dot's
+// result bit for bit. The integer block dots are exact.
 
 namespace {
 
-// Integer dot (8 int32 lanes) of weight block i with activation block i, per format.
+// Per format: the unpacked weight block and its integer dot (8 int32 lanes) with an
+// activation block's quants.
 struct Q4_0Dot {
   using W = block_q4_0;
   using A = block_q8_0;
-  static __m256i dot(const unsigned char* w, const unsigned char* a) {
-    return dot_u8_offset_i8(unpack_nibbles(w + offsetof(W, qs)), 8, loadu256(a + offsetof(A, qs)));
+  using Unpacked = SignedQuants;
+  static Unpacked unpack(const unsigned char* w) {
+    return signed_quants(_mm256_sub_epi8(unpack_nibbles(w + offsetof(W, qs)), _mm256_set1_epi8(8)));
   }
+  static __m256i dot(const Unpacked& u, const unsigned char* qs) { return dot_signed(u, loadu256(qs)); }
 };
 struct Q4_1Dot {
   using W = block_q4_1;
   using A = block_q8_1;
-  static __m256i dot(const unsigned char* w, const unsigned char* a) {
-    return dot_u8_i8(unpack_nibbles(w + offsetof(W, qs)), loadu256(a + offsetof(A, qs)));
-  }
+  using Unpacked = __m256i;  // 0..15
+  static Unpacked unpack(const unsigned char* w) { return unpack_nibbles(w + offsetof(W, qs)); }
+  static __m256i dot(const Unpacked& u, const unsigned char* qs) { return dot_u8_i8(u, loadu256(qs)); }
 };
 struct Q5_0Dot {
   using W = block_q5_0;
   using A = block_q8_0;
-  static __m256i dot(const unsigned char* w, const unsigned char* a) {
-    return dot_u8_offset_i8(unpack_q5(w + offsetof(W, qs), w + offsetof(W, qh)), 16, loadu256(a + offsetof(A, qs)));
+  using Unpacked = SignedQuants;
+  static Unpacked unpack(const unsigned char* w) {
+    return signed_quants(
+        _mm256_sub_epi8(unpack_q5(w + offsetof(W, qs), w + offsetof(W, qh)), _mm256_set1_epi8(16)));
   }
+  static __m256i dot(const Unpacked& u, const unsigned char* qs) { return dot_signed(u, loadu256(qs)); }
 };
 struct Q5_1Dot {
   using W = block_q5_1;
   using A = block_q8_1;
-  static __m256i dot(const unsigned char* w, const unsigned char* a) {
-    return dot_u8_i8(unpack_q5(w + offsetof(W, qs), w + offsetof(W, qh)), loadu256(a + offsetof(A, qs)));
-  }
+  using Unpacked = __m256i;  // 0..31
+  static Unpacked unpack(const unsigned char* w) { return unpack_q5(w + offsetof(W, qs), w + offsetof(W, qh)); }
+  static __m256i dot(const Unpacked& u, const unsigned char* qs) { return dot_u8_i8(u, loadu256(qs)); }
 };
 struct Q8_0Dot {
   using W = block_q8_0;
   using A = block_q8_0;
-  static __m256i dot(const unsigned char* w, const unsigned char* a) {
-    return dot_i8_i8(loadu256(w + offsetof(W, qs)), loadu256(a + offsetof(A, qs)));
-  }
+  using Unpacked = SignedQuants;
+  static Unpacked unpack(const unsigned char* w) { return signed_quants(loadu256(w + offsetof(W, qs))); }
+  static __m256i dot(const Unpacked& u, const unsigned char* qs) { return dot_signed(u, loadu256(qs)); }
 };
 
-// sum over blocks of d_w * d_a * dot(w, a)  [+ m_w * s_a when kHasMin]
-template <class F, bool kHasMin>
-float vec_dot_blocks(int64_t n, const void* w, const void* a) {
+// out[r] = sum over blocks of d_w * d_a * dot(w, a_r)  [+ m_w * s_a when kHasMin], for the R
+// activation rows a + r * a_stride.
+// The f16 scale fields of four activation blocks (d, and s just after it in q8_1) as floats:
+// lanes 0..3 hold d of blocks b[0..3], lanes 4..7 their s (or unused bytes for q8_0). The
+// conversion is exact, so these are the values load_f16 gives.
+template <class A>
+__m256 load_scales4(const unsigned char* const b[4]) {
+  uint32_t ds[4];
+  for (int r = 0; r < 4; ++r) std::memcpy(&ds[r], b[r] + offsetof(A, d), sizeof ds[r]);
+  const __m128i v = _mm_setr_epi32(static_cast<int>(ds[0]), static_cast<int>(ds[1]), static_cast<int>(ds[2]),
+                                   static_cast<int>(ds[3]));
+  // halves d0 s0 d1 s1 d2 s2 d3 s3 -> d0 d1 d2 d3 s0 s1 s2 s3
+  const __m128i order = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+  return _mm256_cvtph_ps(_mm_shuffle_epi8(v, order));
+}
+
+// out[r] = sum over blocks of d_w * d_a * dot(w, a_r)  [+ m_w * s_a when kHasMin], for the R
+// activation rows a + r * a_stride. Per row the float operations are, whatever R:
+//   acc[i % 2] = fma(float(dot_i), set1(d_w * d_a,i), acc[i % 2])   (8 lanes)
+//   min = fma(m_w, s_a,i, min)
+//   out = hsum(acc[0] + acc[1]) + min
+// R = 4 does the scale products and min terms of the four rows in one vector (lane r is row r:
+// the same IEEE operations as the scalar ones).
+template <class F, bool kHasMin, int R>
+inline void vec_dot_rows(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  static_assert(R == 1 || R == 4);
   using W = typename F::W;
   using A = typename F::A;
+  if constexpr (kHasMin) static_assert(offsetof(A, s) == offsetof(A, d) + 2, "load_scales4 reads d and s together");
   const unsigned char* pw = bytes(w);
-  const unsigned char* pa = bytes(a);
+  const unsigned char* pa[R];
+  __m256 acc0[R], acc1[R];
+  float min_sum[R];
+  __m128 min4 = _mm_setzero_ps();
+  for (int r = 0; r < R; ++r) {
+    pa[r] = bytes(a) + static_cast<size_t>(r) * a_stride;
+    acc0[r] = _mm256_setzero_ps();
+    acc1[r] = _mm256_setzero_ps();
+    min_sum[r] = 0.0f;
+  }
   const int64_t nb = n / QK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  float min_sum = 0.0f;
-  auto block = [&](int64_t i, __m256 acc) {
+  // block i of every row into acc[0..R)
+  auto block = [&](int64_t i, __m256* acc) {
     const unsigned char* bw = pw + i * sizeof(W);
-    const unsigned char* ba = pa + i * sizeof(A);
-    const __m256 d = _mm256_set1_ps(load_f16(bw + offsetof(W, d)) * load_f16(ba + offsetof(A, d)));
-    if constexpr (kHasMin) min_sum += load_f16(bw + offsetof(W, m)) * load_f16(ba + offsetof(A, s));
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(F::dot(bw, ba)), d, acc);
+    const typename F::Unpacked u = F::unpack(bw);
+    const float dw = load_f16(bw + offsetof(W, d));
+    [[maybe_unused]] float mw = 0.0f;
+    if constexpr (kHasMin) mw = load_f16(bw + offsetof(W, m));
+    const unsigned char* ba[R];
+    for (int r = 0; r < R; ++r) ba[r] = pa[r] + i * sizeof(A);
+    if constexpr (R == 1) {
+      const __m256 d = _mm256_set1_ps(dw * load_f16(ba[0] + offsetof(A, d)));
+      // explicit fma: the rounding must not depend on the compiler's contraction choices
+      if constexpr (kHasMin) min_sum[0] = std::fma(mw, load_f16(ba[0] + offsetof(A, s)), min_sum[0]);
+      acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(F::dot(u, ba[0] + offsetof(A, qs))), d, acc[0]);
+    } else {
+      const __m256 scales = load_scales4<A>(ba);
+      const __m256 d4 = _mm256_castps128_ps256(_mm_mul_ps(_mm256_castps256_ps128(scales), _mm_set1_ps(dw)));
+      if constexpr (kHasMin) min4 = _mm_fmadd_ps(_mm_set1_ps(mw), _mm256_extractf128_ps(scales, 1), min4);
+      for (int r = 0; r < 4; ++r) {
+        const __m256 d = _mm256_permutevar8x32_ps(d4, _mm256_set1_epi32(r));
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(F::dot(u, ba[r] + offsetof(A, qs))), d, acc[r]);
+      }
+    }
   };
   int64_t i = 0;
   for (; i + 2 <= nb; i += 2) {
-    acc0 = block(i, acc0);
-    acc1 = block(i + 1, acc1);
+    block(i, acc0);
+    block(i + 1, acc1);
   }
-  if (i < nb) acc0 = block(i, acc0);
-  return hsum(_mm256_add_ps(acc0, acc1)) + min_sum;
+  if (i < nb) block(i, acc0);
+  if constexpr (R == 4) _mm_storeu_ps(min_sum, min4);
+  for (int r = 0; r < R; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + min_sum[r];
+}
+
+template <class F, bool kHasMin>
+float vec_dot_1(int64_t n, const void* w, const void* a) {
+  float out;
+  vec_dot_rows<F, kHasMin, 1>(n, w, a, 0, &out);
+  return out;
+}
+
+template <class F, bool kHasMin>
+void vec_dot_4(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  vec_dot_rows<F, kHasMin, 4>(n, w, a, a_stride, out);
 }
 
 }  // namespace
 
-float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q4_0Dot, false>(n, w, a); }
-float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q4_1Dot, true>(n, w, a); }
-float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q5_0Dot, false>(n, w, a); }
-float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q5_1Dot, true>(n, w, a); }
-float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_blocks<Q8_0Dot, false>(n, w, a); }
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_1<Q4_0Dot, false>(n, w, a); }
+float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a) { return vec_dot_1<Q4_1Dot, true>(n, w, a); }
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_1<Q5_0Dot, false>(n, w, a); }
+float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a) { return vec_dot_1<Q5_1Dot, true>(n, w, a); }
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_1<Q8_0Dot, false>(n, w, a); }
 
 void register_legacy_x4(KernelTable& t) {
-  (void)t;  // no four-token kernels yet
+  auto set = [&](TensorType type, VecDotX4Fn f) { t.types[static_cast<size_t>(type)].vec_dot_x4 = f; };
+  set(TensorType::Q4_0, vec_dot_4<Q4_0Dot, false>);
+  set(TensorType::Q4_1, vec_dot_4<Q4_1Dot, true>);
+  set(TensorType::Q5_0, vec_dot_4<Q5_0Dot, false>);
+  set(TensorType::Q5_1, vec_dot_4<Q5_1Dot, true>);
+  set(TensorType::Q8_0, vec_dot_4<Q8_0Dot, false>);
 }
 
 }  // namespace slm::avx2
