@@ -28,15 +28,7 @@ Action add_run(CLI::App& app) {
   app.add_option("-m,--model", o->model, "a .gguf file or a known model name")->required();
   app.add_option("-p,--prompt", o->prompt, "the prompt")->required();
   app.add_option("-n,--n-predict", o->n_predict, "tokens to generate")->capture_default_str();
-  app.add_option("--temp", o->sampling.temperature, "temperature (<= 0: greedy)")->capture_default_str();
-  app.add_option("--top-k", o->sampling.top_k, "top-k (<= 0: off)")->capture_default_str();
-  app.add_option("--top-p", o->sampling.top_p, "top-p (1: off)")->capture_default_str();
-  app.add_option("--min-p", o->sampling.min_p, "min-p (0: off)")->capture_default_str();
-  app.add_option("--repeat-penalty", o->sampling.repeat_penalty, "repeat penalty (1: off)")->capture_default_str();
-  app.add_option("--repeat-last-n", o->sampling.repeat_last_n, "tokens the penalties look back on")->capture_default_str();
-  app.add_option("--frequency-penalty", o->sampling.frequency_penalty, "frequency penalty")->capture_default_str();
-  app.add_option("--presence-penalty", o->sampling.presence_penalty, "presence penalty")->capture_default_str();
-  app.add_option("--seed", o->sampling.seed, "sampling seed (default: random, printed with the stats)");
+  add_sampling_options(app, o->sampling);
   app.add_option("--stop", o->stop, "stop before this string (repeatable)");
   app.add_option("-t,--threads", o->n_threads, "threads (default: physical cores)");
   app.add_option("-c,--ctx-size", o->n_ctx, "context size in tokens")->capture_default_str();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "slm/sampler_params.h"
 #include "slm/status.h"
 
 namespace slm::cli {
@@ -18,6 +19,9 @@ Action add_info(CLI::App& app);
 Action add_tokenize(CLI::App& app);
 Action add_detokenize(CLI::App& app);
 Action add_bench(CLI::App& app);
+
+// The sampling options shared by run and chat (--temp, --top-k, ..., --seed).
+void add_sampling_options(CLI::App& app, SamplerParams& p);
 
 // Prints "slm: error: <message>" as one line on stderr and returns the exit code 1.
 int fail(const std::string& message);

@@ -15,6 +15,18 @@ int fail(const std::string& message) {
   return 1;
 }
 
+void add_sampling_options(CLI::App& app, SamplerParams& p) {
+  app.add_option("--temp", p.temperature, "temperature (<= 0: greedy)")->capture_default_str();
+  app.add_option("--top-k", p.top_k, "top-k (<= 0: off)")->capture_default_str();
+  app.add_option("--top-p", p.top_p, "top-p (1: off)")->capture_default_str();
+  app.add_option("--min-p", p.min_p, "min-p (0: off)")->capture_default_str();
+  app.add_option("--repeat-penalty", p.repeat_penalty, "repeat penalty (1: off)")->capture_default_str();
+  app.add_option("--repeat-last-n", p.repeat_last_n, "tokens the penalties look back on")->capture_default_str();
+  app.add_option("--frequency-penalty", p.frequency_penalty, "frequency penalty")->capture_default_str();
+  app.add_option("--presence-penalty", p.presence_penalty, "presence penalty")->capture_default_str();
+  app.add_option("--seed", p.seed, "sampling seed (default: random, printed with the stats)");
+}
+
 }  // namespace slm::cli
 
 int main(int argc, char** argv) {

@@ -91,8 +91,9 @@ struct GenerateResult {
   std::string text;              // the continuation (without a matched stop string)
   std::vector<int32_t> tokens;   // generated token ids
   StopReason stop_reason = StopReason::kMaxTokens;
-  int32_t prompt_tokens = 0;
-  double prompt_seconds = 0.0;
+  int32_t prompt_tokens = 0;         // tokens in the prompt
+  int32_t prompt_tokens_cached = 0;  // of which already in the cache from before (not run again)
+  double prompt_seconds = 0.0;       // time to run the other prompt tokens
   double generation_seconds = 0.0;  // from the first sampled token to the end
   uint64_t seed = 0;                // the seed the sampler used
 };
@@ -113,7 +114,9 @@ class Session {
   Status eval(std::span<const int32_t> tokens, const LogitsCallback& on_logits = {});
   std::span<const float> last_logits() const;
 
-  // Resets the context, then evaluates the prompt and samples up to max_tokens tokens.
+  // Evaluates the prompt and samples up to max_tokens tokens. The part of the prompt that is
+  // already in the context (the longest common prefix with tokens()) is reused, not run again;
+  // the rest of the context is dropped first. Results are the same as from an empty context.
   Expected<GenerateResult> generate(std::string_view prompt, const GenerateOptions& options,
                                     const TextCallback& on_text = {});
   // The same from prompt tokens (no tokenization).
@@ -121,6 +124,7 @@ class Session {
                                     const TextCallback& on_text = {});
 
   int32_t n_past() const;
+  std::span<const int32_t> tokens() const;  // the n_past() tokens in the context
   int32_t n_ctx() const;
   int32_t n_threads() const;
   void reset();                   // forget everything in the context

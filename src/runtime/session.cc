@@ -40,7 +40,7 @@ struct Session::Impl {
   int64_t logit_rows = 1;       // rows of `logits`
   std::vector<float> logits;    // [logit_rows][V]
   std::vector<float> last;      // [V] logits after the last evaluated token
-  int64_t n_past = 0;
+  std::vector<int32_t> tokens;  // [n_past] the tokens whose keys and values are in the cache
 };
 
 Session::Session() : impl_(std::make_unique<Impl>()) {}
@@ -68,6 +68,7 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> 
   im.logit_rows = std::clamp<int64_t>(static_cast<int64_t>(kLogitsBufferBytes / row_bytes), 1, im.params.n_batch);
   im.logits.assign(static_cast<size_t>(im.logit_rows * c.n_vocab), 0.0f);
   im.last.assign(static_cast<size_t>(c.n_vocab), 0.0f);
+  im.tokens.reserve(static_cast<size_t>(p.n_ctx));
   return s;
 }
 
@@ -75,9 +76,10 @@ Status Session::eval(std::span<const int32_t> tokens, const LogitsCallback& on_l
   Impl& im = *impl_;
   const ModelConfig& c = im.m->config;
   const int64_t n = static_cast<int64_t>(tokens.size());
+  const int64_t n_past = static_cast<int64_t>(im.tokens.size());
   if (n == 0) return Status::Ok();
-  if (im.n_past + n > im.kv.n_ctx)
-    return Status::Error("context overflow: " + std::to_string(im.n_past) + " tokens in the context + " +
+  if (n_past + n > im.kv.n_ctx)
+    return Status::Error("context overflow: " + std::to_string(n_past) + " tokens in the context + " +
                          std::to_string(n) + " new > context size " + std::to_string(im.kv.n_ctx));
   for (int64_t i = 0; i < n; ++i)
     if (tokens[static_cast<size_t>(i)] < 0 || tokens[static_cast<size_t>(i)] >= c.n_vocab)
@@ -88,10 +90,10 @@ Status Session::eval(std::span<const int32_t> tokens, const LogitsCallback& on_l
     const int64_t T = std::min(batch, n - start);
     const bool final_batch = start + T == n;
     const int64_t first_logit = on_logits ? 0 : (final_batch ? T - 1 : T);
-    ForwardPass fp{c, im.m->weights, im.kv, im.ws, *im.pool, tokens.data() + start, T, im.n_past, first_logit,
-                   im.logits.data()};
+    ForwardPass fp{c,           im.m->weights, im.kv, im.ws, *im.pool, tokens.data() + start, T,
+                   static_cast<int64_t>(im.tokens.size()), first_logit, im.logits.data()};
     im.m->arch->forward(fp);
-    im.n_past += T;
+    im.tokens.insert(im.tokens.end(), tokens.begin() + start, tokens.begin() + start + T);
     if (on_logits)
       for (int64_t r = 0; r < T; ++r)
         on_logits(start + r, std::span<const float>(im.logits.data() + r * c.n_vocab, static_cast<size_t>(c.n_vocab)));
@@ -121,15 +123,22 @@ Expected<GenerateResult> Session::generate(std::span<const int32_t> prompt, cons
   for (const std::string& s : options.stop)
     if (s.empty()) return Status::Error("stop strings must not be empty");
 
-  reset();
+  // Reuse the cached prefix: keys and values of a position depend only on the tokens up to it
+  // (and logits are identical however tokens are batched), so only the rest needs running. The
+  // last prompt token always runs again, for its logits.
+  const size_t same = static_cast<size_t>(
+      std::mismatch(im.tokens.begin(), im.tokens.end(), prompt.begin(), prompt.end()).first - im.tokens.begin());
+  const size_t keep = std::min(same, prompt.size() - 1);
+  truncate(static_cast<int32_t>(keep));
   GenerateResult r;
   r.prompt_tokens = static_cast<int32_t>(prompt.size());
+  r.prompt_tokens_cached = static_cast<int32_t>(keep);
   Sampler sampler(options.sampling, static_cast<int32_t>(im.m->config.n_vocab));
   r.seed = sampler.seed();
   for (int32_t t : prompt) sampler.accept(t);
 
   const auto t0 = std::chrono::steady_clock::now();
-  SLM_RETURN_IF_ERROR(eval(prompt));
+  SLM_RETURN_IF_ERROR(eval(prompt.subspan(keep)));
   r.prompt_seconds = seconds_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
@@ -161,7 +170,7 @@ Expected<GenerateResult> Session::generate(std::span<const int32_t> prompt, cons
       break;
     }
     if (i + 1 == options.max_tokens) break;  // no need to run the last token through the model
-    if (im.n_past >= im.kv.n_ctx) {
+    if (static_cast<int64_t>(im.tokens.size()) >= im.kv.n_ctx) {
       r.stop_reason = StopReason::kContextFull;
       break;
     }
@@ -177,12 +186,13 @@ Expected<GenerateResult> Session::generate(std::span<const int32_t> prompt, cons
   return r;
 }
 
-int32_t Session::n_past() const { return static_cast<int32_t>(impl_->n_past); }
+int32_t Session::n_past() const { return static_cast<int32_t>(impl_->tokens.size()); }
+std::span<const int32_t> Session::tokens() const { return impl_->tokens; }
 int32_t Session::n_ctx() const { return static_cast<int32_t>(impl_->kv.n_ctx); }
 int32_t Session::n_threads() const { return impl_->params.n_threads; }
-void Session::reset() { impl_->n_past = 0; }
+void Session::reset() { impl_->tokens.clear(); }
 void Session::truncate(int32_t n_keep) {
-  impl_->n_past = std::clamp<int64_t>(n_keep, 0, impl_->n_past);
+  impl_->tokens.resize(static_cast<size_t>(std::clamp<int64_t>(n_keep, 0, static_cast<int64_t>(impl_->tokens.size()))));
 }
 size_t Session::memory_bytes() const {
   return impl_->kv.bytes() + impl_->ws.bytes() + (impl_->logits.size() + impl_->last.size()) * sizeof(float);

@@ -129,3 +129,40 @@ TEST(Generation, MaxTokensAndEndOfGeneration) {
 
 }  // namespace
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+TEST(Generation, CachedPrefixIsReusedAndChangesNothing) {
+  SLM_REQUIRE_MODEL(kSmol);
+  auto m = load_smol();
+  GenerateOptions o;
+  o.max_tokens = 12;
+  o.sampling.temperature = 0.0f;
+  auto s = make_session(m, 2);
+  const std::string first = "The history of the Roman Empire";
+  auto a = s->generate(first, o);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->prompt_tokens_cached, 0);
+  // The same prompt again: all but its last token come from the cache.
+  auto b = s->generate(first, o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->prompt_tokens_cached, b->prompt_tokens - 1);
+  EXPECT_EQ(b->tokens, a->tokens);
+  // A longer prompt that starts with the first prompt and its continuation.
+  const std::string longer = first + a->text + " In the end,";
+  auto c = s->generate(longer, o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_GE(c->prompt_tokens_cached, a->prompt_tokens);
+  auto fresh = make_session(m, 2)->generate(longer, o);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->prompt_tokens_cached, 0);
+  EXPECT_EQ(c->tokens, fresh->tokens);
+  // A different prompt drops the cache past the common prefix.
+  auto d = s->generate("Completely different words", o);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->prompt_tokens_cached, 0);
+}
+
+}  // namespace
+}  // namespace slm
