@@ -19,6 +19,8 @@ Action add_info(CLI::App& app);
 Action add_tokenize(CLI::App& app);
 Action add_detokenize(CLI::App& app);
 Action add_bench(CLI::App& app);
+Action add_chat(CLI::App& app);
+Action add_template(CLI::App& app);
 
 // The sampling options shared by run and chat (--temp, --top-k, ..., --seed).
 void add_sampling_options(CLI::App& app, SamplerParams& p);

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   add("tokenize", "print the token ids and pieces of a text", slm::cli::add_tokenize);
   add("detokenize", "print the text of token ids", slm::cli::add_detokenize);
   add("bench", "measure prompt processing and generation speed", slm::cli::add_bench);
+  add("chat", "an interactive multi-turn chat (or one message per line from a pipe)", slm::cli::add_chat);
+  add("template", "print a conversation rendered with a chat template", slm::cli::add_template);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,7 +32,7 @@ struct Expr {
   Expr(EK kind, const Token& at) : k(kind), line(at.line), column(at.column) {}
 };
 
-enum class SK { Text, Output, If, For, Set, SetBlock, Macro, CallBlock, FilterBlock, Break, Continue, Body };
+enum class SK { Text, Output, If, For, Set, SetBlock, Macro, CallBlock, FilterBlock, Break, Continue, Body, With };
 
 struct Stmt;
 using StmtP = std::unique_ptr<Stmt>;
@@ -54,6 +54,9 @@ struct Stmt {
   std::vector<std::pair<ExprP, Body>> branches;  // If: (cond, body)...
   Body body, else_body;
   std::vector<Param> params;                     // Macro / CallBlock caller params
+  bool catch_varargs = false, catch_kwargs = false;  // Macro / CallBlock: body reads them
+  bool uses_loop = true;                             // For: the body reads `loop`
+  std::vector<std::pair<ExprP, ExprP>> assigns;  // With: (target, value)
   Stmt(SK kind, const Token& at) : k(kind), line(at.line), column(at.column) {}
 };
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 
+#include "chat/jinja/strings.h"
 #include "chat/jinja/value.h"
 
 namespace slm::jinja {
@@ -80,14 +83,12 @@ class Lexer {
   // Applies '-' / lstrip_blocks to the text before a tag and emits it.
   void emit_text(size_t start, std::string text, char sign, bool is_var) {
     if (sign == '-') {
-      size_t e = text.size();
-      while (e > 0 && is_space(text[e - 1])) --e;
-      text.resize(e);
+      text = py_strip(text, false, true);  // Python's str.rstrip()
     } else if (sign != '+' && opt_.lstrip_blocks && !is_var) {
       size_t nl = text.rfind('\n');
       size_t lpos = nl == std::string::npos ? 0 : nl + 1;
       if ((lpos > 0 || line_starting_) && lpos < text.size() &&
-          std::all_of(text.begin() + lpos, text.end(), is_space))
+          py_strip(text.substr(lpos), true, false).empty())  // re `\s+` fullmatch
         text.resize(lpos);
     }
     if (!text.empty()) emit(Tok::Text, start, std::move(text));
@@ -98,7 +99,7 @@ class Lexer {
     if (allow_plus && s_[p] == '+' && at(p + 1, end)) return 1 + end.size();
     if (s_[p] == '-' && at(p + 1, end)) {
       size_t q = p + 1 + end.size();
-      while (q < s_.size() && is_space(s_[q])) ++q;
+      while (size_t n = space_at(s_, q)) q += n;
       return q - p;
     }
     if (at(p, end)) {
@@ -132,7 +133,7 @@ class Lexer {
         size_t n = 0;
         if (at(r, "-%}")) {
           n = 3;
-          while (r + n < s_.size() && is_space(s_[r + n])) ++n;
+          while (size_t w = space_at(s_, r + n)) n += w;
         } else if (at(r, "%}")) {
           n = 2;
         }

@@ -29,6 +29,13 @@ struct Options {
   // strftime_now() uses this time (seconds since the epoch, UTC) when set; the current time when
   // negative. Tests fix it so renderings are reproducible.
   int64_t now_epoch_seconds = -1;
+  // HF (real jinja2): |safe and |escape return markupsafe.Markup, and Markup + str HTML-escapes
+  // the str ("'"|safe + x escapes quotes in x). false makes |safe the identity, as minja's goldens
+  // were rendered.
+  bool markup_safe = true;
+  // Bounds the work of one render (statements + expressions evaluated) so that a hostile
+  // template cannot loop for hours; real chat templates take a few thousand steps.
+  int64_t max_steps = 100'000'000;
 };
 
 class Template {

@@ -89,7 +89,16 @@ const char* kind_name(const Value& v) {
     case Kind::Int: return "int";
     case Kind::Float: return "float";
     case Kind::String: return "str";
-    case Kind::List: return v.tuple ? "tuple" : "list";
+    case Kind::List:
+      switch (v.seq) {
+        case Seq::Generator: return "generator";
+        case Seq::Iterator: return "list_reverseiterator";
+        case Seq::DictItems: return "dict_items";
+        case Seq::DictKeys: return "dict_keys";
+        case Seq::DictValues: return "dict_values";
+        case Seq::Range: return "range";
+        default: return v.tuple ? "tuple" : "list";
+      }
     case Kind::Dict: return "dict";
     case Kind::Namespace: return "Namespace";
     case Kind::Callable: return "function";
@@ -105,7 +114,7 @@ bool truthy(const Value& v) {
     case Kind::Int: return v.i != 0;
     case Kind::Float: return v.f != 0.0;
     case Kind::String: return !v.s.empty();
-    case Kind::List: return !v.list->items.empty();
+    case Kind::List: return v.is_lazy() || !v.list->items.empty();
     case Kind::Dict: return !v.dict->items.empty();
     default: return true;
   }
@@ -127,7 +136,7 @@ std::string format_float(double d) {
   for (char c : mant)
     if (c != '.') digits += c;
   std::string out;
-  if (exp >= -5 && exp < 16) {
+  if (exp >= -4 && exp < 16) {
     if (exp >= 0) {
       if (static_cast<int>(digits.size()) <= exp + 1) {
         out = digits + std::string(exp + 1 - digits.size(), '0') + ".0";
@@ -178,6 +187,12 @@ std::string repr_rec(const Value& v, int depth) {
   switch (v.kind) {
     case Kind::String: return repr_string(v.s);
     case Kind::List: {
+      if (v.is_lazy()) return std::string("<") + kind_name(v) + " object>";
+      if (v.seq == Seq::DictItems || v.seq == Seq::DictKeys || v.seq == Seq::DictValues) {
+        Value plain = v;
+        plain.seq = Seq::List;
+        return std::string(kind_name(v)) + "(" + repr_rec(plain, depth + 1) + ")";
+      }
       std::string out = v.tuple ? "(" : "[";
       auto& it = v.list->items;
       for (size_t k = 0; k < it.size(); ++k) {
@@ -230,7 +245,8 @@ bool equals(const Value& a, const Value& b) {
     case Kind::None: return true;
     case Kind::String: return a.s == b.s;
     case Kind::List: {
-      if (a.tuple != b.tuple) return false;
+      if (a.tuple != b.tuple || a.seq != b.seq) return false;
+      if (a.is_lazy()) return a.list == b.list;
       auto &x = a.list->items, &y = b.list->items;
       if (x.size() != y.size()) return false;
       for (size_t k = 0; k < x.size(); ++k)
@@ -264,7 +280,7 @@ int compare(const Value& a, const Value& b) {
     int c = a.s.compare(b.s);  // UTF-8 byte order == code point order
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
-  if (a.kind == Kind::List && b.kind == Kind::List && a.tuple == b.tuple) {
+  if (a.is_plain_list() && b.is_plain_list() && a.tuple == b.tuple) {
     auto &x = a.list->items, &y = b.list->items;
     for (size_t k = 0; k < x.size() && k < y.size(); ++k) {
       if (equals(x[k], y[k])) continue;
@@ -313,6 +329,7 @@ Json to_json_rec(const Value& v, int depth) {
     case Kind::Float: return v.f;
     case Kind::String: return v.s;
     case Kind::List: {
+      if (v.seq != Seq::List) fail(std::string("Object of type ") + kind_name(v) + " is not JSON serializable");
       Json a = Json::array();
       for (auto& e : v.list->items) a.push_back(to_json_rec(e, depth + 1));
       return a;
@@ -326,9 +343,25 @@ Json to_json_rec(const Value& v, int depth) {
   }
 }
 
-void json_string(const std::string& s, std::string& out) {
+void json_string(const std::string& s, std::string& out, bool ensure_ascii) {
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t k = 0; k < s.size(); ++k) {
+    unsigned char c = static_cast<unsigned char>(s[k]);
+    if (ensure_ascii && c >= 0x80) {
+      size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+      uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : n == 4 ? (c & 0x07) : c;
+      for (size_t j = 1; j < n && k + j < s.size(); ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[k + j]) & 0x3F);
+      k += n - 1;
+      char b[16];
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        std::snprintf(b, sizeof b, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+      } else {
+        std::snprintf(b, sizeof b, "\\u%04x", cp);
+      }
+      out += b;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -376,8 +409,9 @@ void dump_rec(const Value& v, const JsonStyle& st, int level, std::string& out) 
       else if (std::isinf(v.f)) out += v.f > 0 ? "Infinity" : "-Infinity";
       else out += format_float(v.f);
       return;
-    case Kind::String: json_string(v.s, out); return;
+    case Kind::String: json_string(v.s, out, st.ensure_ascii); return;
     case Kind::List: {
+      if (v.seq != Seq::List) fail(std::string("Object of type ") + kind_name(v) + " is not JSON serializable");
       auto& it = v.list->items;
       if (it.empty()) {
         out += "[]";
@@ -407,7 +441,7 @@ void dump_rec(const Value& v, const JsonStyle& st, int level, std::string& out) 
       for (size_t k = 0; k < kvs.size(); ++k) {
         if (k) out += st.item_sep;
         if (st.indent >= 0) newline(level + 1);
-        json_string(kvs[k].first, out);
+        json_string(kvs[k].first, out, st.ensure_ascii);
         out += st.key_sep;
         dump_rec(*kvs[k].second, st, level + 1, out);
       }
@@ -468,7 +502,9 @@ int64_t length(const Value& v) {
   switch (v.kind) {
     case Kind::Undefined: return 0;
     case Kind::String: return static_cast<int64_t>(utf8_length(v.s));
-    case Kind::List: return static_cast<int64_t>(v.list->items.size());
+    case Kind::List:
+      if (v.is_lazy()) fail(std::string("object of type '") + kind_name(v) + "' has no len()");
+      return static_cast<int64_t>(v.list->items.size());
     case Kind::Dict: return static_cast<int64_t>(v.dict->items.size());
     default: fail(std::string("object of type '") + kind_name(v) + "' has no len()");
   }

@@ -23,6 +23,10 @@ struct JinjaError : std::runtime_error {
 [[noreturn]] inline void fail(const std::string& m) { throw JinjaError(m); }
 
 enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Namespace, Callable };
+// What Python object a List stands for. jinja2's map/select/reject/selectattr/rejectattr/unique/
+// batch/items filters return generators and |reverse an iterator: always true, no len(), not
+// JSON serializable, not subscriptable. dict.items()/keys()/values() return views.
+enum class Seq : uint8_t { List, Generator, Iterator, DictItems, DictKeys, DictValues, Range };
 
 struct Value;
 struct ListData;
@@ -34,6 +38,8 @@ struct Value {
   Kind kind = Kind::Undefined;
   bool b = false;
   bool tuple = false;  // a List that is a Python tuple (only changes how it prints)
+  Seq seq = Seq::List;  // List only
+  bool markup = false;  // String only: a markupsafe.Markup (see Options::markup_safe)
   int64_t i = 0;
   double f = 0;
   std::string s;  // String; for Undefined: the name that was missing (for messages)
@@ -69,6 +75,11 @@ struct Value {
     return v;
   }
   static Value new_list(std::vector<Value> items = {}, bool is_tuple = false);
+  static Value new_seq(std::vector<Value> items, Seq seq) {
+    Value v = new_list(std::move(items));
+    v.seq = seq;
+    return v;
+  }
   static Value new_dict();
   static Value new_namespace();
   static Value function(NativeFn f);
@@ -82,6 +93,8 @@ struct Value {
   bool is_none() const { return kind == Kind::None; }
   bool is_string() const { return kind == Kind::String; }
   bool is_list() const { return kind == Kind::List; }
+  bool is_plain_list() const { return kind == Kind::List && seq == Seq::List; }  // list/tuple
+  bool is_lazy() const { return kind == Kind::List && (seq == Seq::Generator || seq == Seq::Iterator); }
   bool is_dict() const { return kind == Kind::Dict; }
   bool is_number() const { return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool; }
   bool is_mapping_like() const { return kind == Kind::Dict || kind == Kind::Namespace; }
@@ -122,6 +135,7 @@ struct JsonStyle {
   std::string indent_str;
   std::string item_sep = ", ", key_sep = ": ";
   bool sort_keys = false;
+  bool ensure_ascii = false;  // escape non-ASCII as \uXXXX (surrogate pairs above U+FFFF)
 };
 std::string dump_json(const Value& v, const JsonStyle& style);  // Python json.dumps(ensure_ascii=False)
 // Iterates a value as Python would (strings by code point, dicts by key); undefined -> empty.
