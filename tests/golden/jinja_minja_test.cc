@@ -100,3 +100,35 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(JinjaMinja);
 
 }  // namespace
 }  // namespace slm::jinja
+
+// The chujiezheng templates (corrected community templates, no goldens): each must parse and
+// render a plain conversation, with and without a generation prompt.
+namespace slm::jinja {
+namespace {
+
+TEST(ChujiezhengTemplates, ParseAndRender) {
+  SLM_REQUIRE_TESTDATA("chat-templates/chujiezheng/chat_templates");
+  const std::string dir = test::testdata_dir() + "/chat-templates/chujiezheng/chat_templates";
+  const Json messages = Json::parse(R"([
+    {"role": "user", "content": "Hello, how are you?"},
+    {"role": "assistant", "content": "I'm doing great. How can I help you today?"},
+    {"role": "user", "content": "Tell me a joke about caf\u00e9s \ud83d\ude00"}])");
+  int rendered = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".jinja") continue;
+    const std::string name = entry.path().filename().string();
+    auto t = Template::parse(test::read_file(entry.path().string()));
+    ASSERT_TRUE(t.ok()) << name << ": " << t.error();
+    for (bool gen : {false, true}) {
+      Json ctx = {{"messages", messages}, {"add_generation_prompt", gen}, {"bos_token", "<s>"}, {"eos_token", "</s>"}};
+      auto out = t->render(ctx);
+      ASSERT_TRUE(out.ok()) << name << ": " << out.error();
+      EXPECT_NE(out->find("Tell me a joke about caf\xc3\xa9s"), std::string::npos) << name << " lost the last message";
+    }
+    ++rendered;
+  }
+  EXPECT_EQ(rendered, 18);
+}
+
+}  // namespace
+}  // namespace slm::jinja
