@@ -2,24 +2,6 @@
 
 namespace slm::tok {
 
-void append_utf8(std::string& out, uint32_t cpt) {
-  if (cpt <= 0x7F) {
-    out.push_back(static_cast<char>(cpt));
-  } else if (cpt <= 0x7FF) {
-    out.push_back(static_cast<char>(0xC0 | (cpt >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  } else if (cpt <= 0xFFFF) {
-    out.push_back(static_cast<char>(0xE0 | (cpt >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | ((cpt >> 18) & 0x07)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cpt >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cpt & 0x3F)));
-  }
-}
-
 uint32_t decode_utf8_lenient(std::string_view s, size_t& pos) {
   const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
   const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace slm::tok {
 
 // Length of the UTF-8 sequence that `lead` starts, judged from its high nibble alone (1 for
@@ -16,7 +18,7 @@ inline size_t utf8_len(uint8_t lead) {
   return kLen[lead >> 4];
 }
 
-void append_utf8(std::string& out, uint32_t cpt);
+using ::slm::append_utf8;  // base/utf8.h
 
 // Decodes one code point at `pos` (advancing it), leniently like llama.cpp: a byte that does not
 // start a well-formed sequence yields U+FFFD and advances by one.

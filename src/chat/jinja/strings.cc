@@ -1,5 +1,7 @@
 #include "chat/jinja/strings.h"
 
+#include "base/utf8.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -235,36 +237,19 @@ std::vector<uint32_t> decode(const std::string& s) {
   }
   return out;
 }
-void encode(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 void put_upper(uint32_t c, std::string& out) {
   if (c == 0xDF) {
     out += "SS";
     return;
   }
-  encode(cp_upper(c), out);
+  append_utf8(out, cp_upper(c));
 }
 void put_lower(uint32_t c, std::string& out) {
   if (c == 0x130) {
     out += "i\xCC\x87";
     return;
   }
-  encode(cp_lower(c), out);
+  append_utf8(out, cp_lower(c));
 }
 
 }  // namespace
@@ -306,7 +291,7 @@ std::string py_swapcase(const std::string& s) {
   for (uint32_t c : decode(s)) {
     if (cp_is_upper(c)) put_lower(c, o);
     else if (cp_is_lower(c)) put_upper(c, o);
-    else encode(c, o);
+    else append_utf8(o, c);
   }
   return o;
 }
@@ -327,7 +312,7 @@ std::string jinja_title(const std::string& s) {
   for (size_t k = 0; k < cps.size(); ++k) {
     uint32_t c = cps[k];
     std::string enc;
-    encode(c, enc);
+    append_utf8(enc, c);
     bool boundary = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || space_at(enc, 0) == enc.size();
     if (boundary) {
       o += enc;
