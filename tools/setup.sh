@@ -62,6 +62,9 @@ fi
 if [ "$do_models" = 1 ]; then
   if [ "$all_models" = 1 ]; then
     python3 "$root/tools/fetch_models.py" --all
+    # Small random-weight models of each family (seconds; needs pip's numpy and gguf, and
+    # llama-cpp-python for the q4_k files); family_golden_test skips without them.
+    python3 "$root/tools/make_family_models.py" || log "family test models not written (pip install numpy gguf llama-cpp-python)"
   else
     python3 "$root/tools/fetch_models.py"
   fi

@@ -47,6 +47,9 @@ struct ModelConfig {
 struct LayerWeights {
   const float* attn_norm = nullptr;       // [C]
   WeightMatrix wq, wk, wv, wo;            // [C, H*D], [C, Hkv*D], [C, Hkv*Dv], [H*Dv, C]
+  const float* bq = nullptr;              // [H*D] (optional) added right after the q projection
+  const float* bk = nullptr;              // [Hkv*D] (optional)
+  const float* bv = nullptr;              // [Hkv*Dv] (optional)
   const float* q_norm = nullptr;          // [D] (optional)
   const float* k_norm = nullptr;          // [D] (optional)
   const float* post_attn_norm = nullptr;  // [C] (optional)

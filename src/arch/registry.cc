@@ -4,6 +4,7 @@
 
 #include "arch/gemma3/gemma3.h"
 #include "arch/llama/llama.h"
+#include "arch/qwen2/qwen2.h"
 
 namespace slm {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 constexpr std::array kArchitectures = {
     Architecture{"llama", llama::load, llama::forward},
     Architecture{"gemma3", gemma3::load, gemma3::forward},
+    Architecture{"qwen2", qwen2::load, llama::forward},  // llama's block plus q/k/v biases
 };
 
 }  // namespace

@@ -113,7 +113,7 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
 
   project(fp, xn, {{&lw.wq, ws.q.data()}, {&lw.wk, ws.k.data()}, {&lw.wv, ws.v.data()}});
 
-  // Per token: q/k head norms, rotary embedding, q scaling, then keys and values into the cache.
+  // Per token: q/k/v biases, q/k head norms, rotary embedding, q scaling, then keys and values into the cache.
   const bool neox = c.rope_style == RopeStyle::kNeox;
   const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
   uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
@@ -125,6 +125,9 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
       ops::rope_cache(cs, pos, c.n_rot, lc.rope_base, lc.rope_freq_scale, nullptr);
       float* q = ws.q.data() + t * q_row;
       float* k = ws.k.data() + t * k_row;
+      if (lw.bq) ops::add(q, lw.bq, q_row);
+      if (lw.bk) ops::add(k, lw.bk, k_row);
+      if (lw.bv) ops::add(ws.v.data() + t * v_row, lw.bv, v_row);
       for (int64_t h = 0; h < H; ++h) {
         float* qh = q + h * D;
         if (lw.q_norm) ops::rms_norm(qh, lw.q_norm, qh, D, c.norm_eps);

@@ -67,7 +67,7 @@ void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out,
 // y[t] += x[t] over T rows of C values
 void add_residual(ForwardPass& fp, float* y, const float* x);
 // out = self-attention of layer il over xn (ws.xn layout), writing this batch's keys and values
-// to the cache. q/k norms apply when the layer has them.
+// to the cache. q/k/v biases and q/k norms apply when the layer has them.
 void attention(ForwardPass& fp, int il, const float* xn, float* out);
 // out = down(act(gate(xn)) * up(xn))
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out);

@@ -1,0 +1,179 @@
+// Model families against llama.cpp on small random-weight GGUF files (tools/make_family_models.py
+// writes the files into the model cache's families/ folder and, with --goldens, the goldens in
+// tests/golden/families/). F32 files must match llama.cpp's logits closely; quantized files are
+// held to the real-model bounds (mean KL, top-1 agreement).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "slm/slm.h"
+#include "test_util.h"
+
+namespace slm {
+namespace {
+
+using nlohmann::json;
+
+// Skips when the generated file is absent (they live in the cache, not in the repository).
+#define SLM_REQUIRE_FAMILY_MODEL(filename)                                                            \
+  do {                                                                                                \
+    const std::string _p = ::slm::test::models_dir() + "/" + (filename);                             \
+    if (!std::filesystem::exists(_p))                                                                 \
+      GTEST_SKIP() << "family test model not found: " << _p                                           \
+                   << " (run python3 tools/make_family_models.py, or tools/setup.sh --all-models)"; \
+  } while (0)
+
+std::vector<double> log_softmax(std::span<const float> logits) {
+  double mx = -INFINITY;
+  for (float v : logits) mx = std::max(mx, static_cast<double>(v));
+  double sum = 0.0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v) - mx);
+  const double lse = mx + std::log(sum);
+  std::vector<double> out(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<double>(logits[i]) - lse;
+  return out;
+}
+
+// KL(P_llama || Q_slm) over llama.cpp's top-n tokens plus one bucket for the rest.
+double kl_top_n(const json& pos, const std::vector<double>& logq) {
+  const double lse = pos.at("lse").get<double>();
+  double kl = 0.0, p_top = 0.0, q_top = 0.0;
+  for (const json& e : pos.at("top")) {
+    const int id = e[0].get<int>();
+    const double logp = e[1].get<double>() - lse;
+    const double p = std::exp(logp);
+    kl += p * (logp - logq[static_cast<size_t>(id)]);
+    p_top += p;
+    q_top += std::exp(logq[static_cast<size_t>(id)]);
+  }
+  const double p_tail = std::max(0.0, 1.0 - p_top), q_tail = std::max(1e-300, 1.0 - q_top);
+  if (p_tail > 1e-12) kl += p_tail * std::log(p_tail / q_tail);
+  return kl;
+}
+
+// Top-k ids by descending logit, ties to the lowest id (as the goldens).
+std::vector<int32_t> top_k(std::span<const float> v, size_t k) {
+  std::vector<int32_t> ids(v.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i);
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(), [&](int32_t a, int32_t b) {
+    return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)] ||
+           (v[static_cast<size_t>(a)] == v[static_cast<size_t>(b)] && a < b);
+  });
+  ids.resize(k);
+  return ids;
+}
+
+void check_family(const std::string& name, bool exact) {
+  const json g = json::parse(std::ifstream(test::golden_dir() + "/families/" + name + ".json"));
+  const std::string file = g.at("file").get<std::string>();
+  SLM_REQUIRE_FAMILY_MODEL(file);
+  auto model = Model::load(test::models_dir() + "/" + file);
+  ASSERT_TRUE(model.ok()) << model.error();
+  ContextParams cp;
+  cp.n_ctx = g.at("n_ctx").get<int>();
+  cp.n_threads = 2;
+  auto session = Session::create(*model, cp);
+  ASSERT_TRUE(session.ok()) << session.error();
+  Session& s = **session;
+
+  double kl_sum = 0.0, max_rel_diff = 0.0;
+  int64_t positions = 0, top1_agree = 0, top5_same = 0;
+  int prompts = 0, greedy_identical = 0;
+  for (const json& p : g.at("prompts")) {
+    ++prompts;
+    const std::vector<int32_t> tokens = p.at("tokens").get<std::vector<int32_t>>();
+    EXPECT_EQ((*model)->tokenize(p.at("text").get<std::string>(), true, true), tokens)
+        << name << ": tokenization differs from llama.cpp for prompt " << prompts;
+    s.reset();
+    const json& golden_pos = p.at("positions");
+    Status st = s.eval(tokens, [&](int64_t i, std::span<const float> logits) {
+      const json& gp = golden_pos.at(static_cast<size_t>(i));
+      const double sd = gp.at("std").get<double>();
+      for (const json& e : gp.at("top"))
+        max_rel_diff = std::max(max_rel_diff, std::abs(logits[e[0].get<size_t>()] - e[1].get<double>()) / sd);
+      kl_sum += kl_top_n(gp, log_softmax(logits));
+      const std::vector<int32_t> ours = top_k(logits, 5);
+      top1_agree += ours[0] == gp.at("top")[0][0].get<int32_t>();
+      bool same5 = true;
+      for (size_t k = 0; k < 5; ++k) same5 &= ours[k] == gp.at("top")[k][0].get<int32_t>();
+      top5_same += same5;
+      ++positions;
+    });
+    ASSERT_TRUE(st.ok()) << st.message();
+
+    const std::vector<int32_t> want = p.at("greedy").get<std::vector<int32_t>>();
+    std::vector<int32_t> got;
+    for (size_t k = 0; k < want.size(); ++k) {
+      got.push_back(top_k(s.last_logits(), 1)[0]);
+      if (k + 1 < want.size()) {
+        ASSERT_TRUE(s.eval(std::span<const int32_t>(&got.back(), 1)).ok());
+      }
+    }
+    greedy_identical += got == want;
+    if (exact) {
+      EXPECT_EQ(got, want) << name << ": greedy continuation of prompt " << prompts << " differs";
+    }
+  }
+  const double mean_kl = kl_sum / static_cast<double>(positions);
+  const double top1 = static_cast<double>(top1_agree) / static_cast<double>(positions);
+  std::printf("%s: logits std %.3f, %d prompts, %lld positions: max |diff| at the top-%d ids %.2e of the std, "
+              "top-5 identical %lld/%lld, mean KL %.6f, top-1 %.2f%%, greedy identical %d/%d\n",
+              name.c_str(), g.at("logits_std").get<double>(), prompts, static_cast<long long>(positions),
+              g.at("top_n").get<int>(), max_rel_diff, static_cast<long long>(top5_same),
+              static_cast<long long>(positions), mean_kl, 100.0 * top1, greedy_identical, prompts);
+  if (exact) {
+    EXPECT_LT(max_rel_diff, 1e-3);
+    EXPECT_EQ(top5_same, positions);
+  } else {
+    EXPECT_LT(mean_kl, 0.01);
+    EXPECT_GE(top1, 0.9);
+  }
+}
+
+TEST(FamilyGolden, LlamaF32) { check_family("llama-f32", true); }
+TEST(FamilyGolden, LlamaQ8_0) { check_family("llama-q8_0", false); }
+TEST(FamilyGolden, LlamaQ4_K) { check_family("llama-q4_k", false); }
+TEST(FamilyGolden, Qwen2F32) { check_family("qwen2-f32", true); }
+TEST(FamilyGolden, Qwen2Q8_0) { check_family("qwen2-q8_0", false); }
+TEST(FamilyGolden, Qwen2Q4_K) { check_family("qwen2-q4_k", false); }
+
+TEST(FamilyGolden, Qwen2Features) {
+  SLM_REQUIRE_FAMILY_MODEL("families/qwen2-f32.gguf");
+  auto model = Model::load(test::models_dir() + "/families/qwen2-f32.gguf");
+  ASSERT_TRUE(model.ok()) << model.error();
+  const std::vector<std::string>& f = (*model)->info().features;
+  for (const char* want : {"GQA 4/2", "q/k/v biases", "tied embeddings"})
+    EXPECT_NE(std::find(f.begin(), f.end(), want), f.end()) << "missing feature " << want;
+}
+
+// A GGUF file whose only key is general.architecture = "mamba".
+TEST(FamilyGolden, UnsupportedArchitecture) {
+  const std::string path = ::testing::TempDir() + "/slm_mamba_test.gguf";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+    const auto u64 = [&](uint64_t v) { out.write(reinterpret_cast<const char*>(&v), 8); };
+    const auto str = [&](const std::string& s) {
+      u64(s.size());
+      out.write(s.data(), static_cast<std::streamsize>(s.size()));
+    };
+    out.write("GGUF", 4);
+    u32(3);  // version
+    u64(0);  // tensors
+    u64(1);  // keys
+    str("general.architecture");
+    u32(8);  // GGUF string
+    str("mamba");
+  }
+  auto model = Model::load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().find("architecture 'mamba' is not supported"), std::string::npos) << model.error();
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace slm
