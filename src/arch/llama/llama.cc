@@ -4,8 +4,7 @@
 
 namespace slm::llama {
 
-Status load(const GgufFile& gguf, ModelConfig* c, ModelWeights* w) {
-  const ArchKeys keys(gguf, "llama");
+Status load_config(const GgufFile& gguf, const ArchKeys& keys, RopeStyle style, ModelConfig* c) {
   SLM_RETURN_IF_ERROR(load_common_config(gguf, keys, c));
   auto eps = keys.f32("attention.layer_norm_rms_epsilon");
   if (!eps) return eps.status();
@@ -15,17 +14,23 @@ Status load(const GgufFile& gguf, ModelConfig* c, ModelWeights* w) {
     auto type = gguf.get_string(keys.key("rope.scaling.type"));
     if (!type) return type.status();
     if (*type != "none")
-      return Status::Error("llama RoPE scaling '" + std::string(*type) + "' is not supported yet");
+      return Status::Error(c->arch + " RoPE scaling '" + std::string(*type) + "' is not supported yet");
   }
   c->norm_eps = *eps;
-  c->rope_style = RopeStyle::kNormal;  // GGUF llama files store q/k permuted for adjacent pairs
+  c->rope_style = style;
   c->kq_scale = 1.0f / std::sqrt(static_cast<float>(c->head_dim));
   c->ffn_act = FfnActivation::kSiLU;
   for (LayerConfig& l : c->layers) l.rope_base = *base;
   if (c->n_head_kv != c->n_head)
     c->features.push_back("GQA " + std::to_string(c->n_head) + "/" + std::to_string(c->n_head_kv));
-  c->features.push_back("RoPE base " + std::to_string(static_cast<long long>(*base)));
+  c->features.push_back("RoPE base " + std::to_string(static_cast<long long>(*base)) +
+                        (style == RopeStyle::kNeox ? " (NEOX)" : ""));
+  return Status::Ok();
+}
 
+Status load(const GgufFile& gguf, ModelConfig* c, ModelWeights* w) {
+  // GGUF llama files store q/k permuted so that adjacent pairs rotate.
+  SLM_RETURN_IF_ERROR(load_config(gguf, ArchKeys(gguf, "llama"), RopeStyle::kNormal, c));
   TensorLoader tl(gguf);
   load_common_tensors(tl, *c, w);
   c->tied_output = w->output.data == w->tok_embd.data;
