@@ -11,12 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include "slm/slm.h"
+#include "logits_compare.h"
 #include "test_util.h"
 
 namespace slm {
 namespace {
 
 using nlohmann::json;
+using test::kl_top_n;
+using test::log_softmax;
 
 // Skips when the generated file is absent (they live in the cache, not in the repository).
 #define SLM_REQUIRE_FAMILY_MODEL(filename)                                                            \
@@ -27,33 +30,7 @@ using nlohmann::json;
                    << " (run python3 tools/make_family_models.py, or tools/setup.sh --all-models)"; \
   } while (0)
 
-std::vector<double> log_softmax(std::span<const float> logits) {
-  double mx = -INFINITY;
-  for (float v : logits) mx = std::max(mx, static_cast<double>(v));
-  double sum = 0.0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v) - mx);
-  const double lse = mx + std::log(sum);
-  std::vector<double> out(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<double>(logits[i]) - lse;
-  return out;
-}
 
-// KL(P_llama || Q_slm) over llama.cpp's top-n tokens plus one bucket for the rest.
-double kl_top_n(const json& pos, const std::vector<double>& logq) {
-  const double lse = pos.at("lse").get<double>();
-  double kl = 0.0, p_top = 0.0, q_top = 0.0;
-  for (const json& e : pos.at("top")) {
-    const int id = e[0].get<int>();
-    const double logp = e[1].get<double>() - lse;
-    const double p = std::exp(logp);
-    kl += p * (logp - logq[static_cast<size_t>(id)]);
-    p_top += p;
-    q_top += std::exp(logq[static_cast<size_t>(id)]);
-  }
-  const double p_tail = std::max(0.0, 1.0 - p_top), q_tail = std::max(1e-300, 1.0 - q_top);
-  if (p_tail > 1e-12) kl += p_tail * std::log(p_tail / q_tail);
-  return kl;
-}
 
 // Top-k ids by descending logit, ties to the lowest id (as the goldens).
 std::vector<int32_t> top_k(std::span<const float> v, size_t k) {
