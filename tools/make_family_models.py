@@ -25,7 +25,6 @@ greedy (32 ids), greedy_gap (top-1 minus top-2 logit at each greedy step)}]. Log
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -34,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import gguf
 from gguf import GGMLQuantizationType as QT
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fetch_models import models_dir, sha256_of  # noqa: E402  (one cache rule, one hash helper)
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCAB_DIR = ROOT.parent / "shared" / "testdata" / "vocab"
@@ -69,21 +71,7 @@ def log(msg: str) -> None:
 
 
 def default_out() -> Path:
-    if os.environ.get("SLM_MODELS_DIR"):
-        base = Path(os.environ["SLM_MODELS_DIR"])
-    elif os.environ.get("XDG_CACHE_HOME"):
-        base = Path(os.environ["XDG_CACHE_HOME"]) / "slm" / "models"
-    else:
-        base = Path.home() / ".cache" / "slm" / "models"
-    return base / "families"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return Path(models_dir()) / "families"
 
 
 def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:

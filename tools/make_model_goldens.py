@@ -33,7 +33,6 @@ Logits are rounded to 5 decimals; lse is the log-sum-exp of the whole row, compu
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -100,14 +99,6 @@ COMMON_PROMPTS = [
 ]
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def log(msg: str) -> None:
     print(f"[make_model_goldens] {msg}", file=sys.stderr, flush=True)
 
@@ -151,7 +142,7 @@ def make_golden(name: str, llama_cpp) -> dict:
     path = Path(fetch_models.models_dir()) / spec["file"]
     if not path.exists():
         sys.exit(f"make_model_goldens: {path} is missing; run tools/fetch_models.py {name}")
-    digest = sha256_of(path)
+    digest = fetch_models.sha256_of(path)
     if digest != spec["sha256"]:
         sys.exit(f"make_model_goldens: {path}: sha256 {digest}, expected {spec['sha256']}")
 
