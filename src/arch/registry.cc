@@ -76,9 +76,13 @@ void load_common_tensors(TensorLoader& tl, const ModelConfig& c, ModelWeights* w
     LayerWeights& l = w->layers[static_cast<size_t>(il)];
     const std::string p = "blk." + std::to_string(il) + ".";
     l.attn_norm = tl.vector(p + "attn_norm.weight", C);
-    l.wq = tl.matrix(p + "attn_q.weight", C, c.n_head * c.head_dim);
-    l.wk = tl.matrix(p + "attn_k.weight", C, c.n_head_kv * c.head_dim);
-    l.wv = tl.matrix(p + "attn_v.weight", C, c.n_head_kv * c.head_dim_v);
+    if (tl.has(p + "attn_qkv.weight")) {  // fused: rows q | k | v
+      l.wqkv = tl.matrix(p + "attn_qkv.weight", C, c.n_head * c.head_dim + c.n_head_kv * (c.head_dim + c.head_dim_v));
+    } else {
+      l.wq = tl.matrix(p + "attn_q.weight", C, c.n_head * c.head_dim);
+      l.wk = tl.matrix(p + "attn_k.weight", C, c.n_head_kv * c.head_dim);
+      l.wv = tl.matrix(p + "attn_v.weight", C, c.n_head_kv * c.head_dim_v);
+    }
     l.wo = tl.matrix(p + "attn_output.weight", c.n_head * c.head_dim_v, C);
     l.ffn_norm = tl.vector(p + "ffn_norm.weight", C);
     l.gate = tl.matrix(p + "ffn_gate.weight", C, c.n_ff);

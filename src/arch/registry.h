@@ -42,8 +42,9 @@ class ArchKeys {
 // Reads the hyperparameters every decoder has (block count, widths, heads, head sizes, context,
 // vocabulary size from the token list) into cfg; architecture-specific keys are read by each one.
 Status load_common_config(const GgufFile& gguf, const ArchKeys& keys, ModelConfig* cfg);
-// The standard per-layer tensors (blk.N.attn_q/k/v/output, attn_norm, ffn_gate/up/down, ffn_norm)
-// plus token_embd, output_norm and output (tied to token_embd when absent).
+// The standard per-layer tensors (blk.N.attn_q/k/v/output or a fused attn_qkv, attn_norm,
+// ffn_gate/up/down, ffn_norm) plus token_embd, output_norm and output (tied to token_embd when
+// absent).
 void load_common_tensors(TensorLoader& tl, const ModelConfig& cfg, ModelWeights* w);
 
 }  // namespace slm

@@ -28,8 +28,8 @@ namespace {
 size_t max_activation_bytes(const ModelWeights& w, int64_t T) {
   size_t m = activation_bytes(w.output.type, w.output.n_in, T);
   for (const LayerWeights& l : w.layers)
-    for (const WeightMatrix* mat : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down})
-      m = std::max(m, activation_bytes(mat->type, mat->n_in, T));
+    for (const WeightMatrix* mat : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down})
+      if (mat->data) m = std::max(m, activation_bytes(mat->type, mat->n_in, T));
   return m;
 }
 }  // namespace
@@ -46,6 +46,13 @@ void Workspace::allocate(const ModelConfig& c, const ModelWeights& w, int64_t T,
   attn.assign(sz(T, c.n_head * c.head_dim_v), 0.0f);
   gate.assign(sz(T, c.n_ff), 0.0f);
   up.assign(sz(T, c.n_ff), 0.0f);
+  bool fused_qkv = false, fused_gate_up = false;
+  for (const LayerWeights& l : w.layers) {
+    fused_qkv |= l.wq.data == nullptr;
+    fused_gate_up |= l.gate.data == nullptr;
+  }
+  qkv.assign(fused_qkv ? sz(T, c.n_head * c.head_dim + c.n_head_kv * (c.head_dim + c.head_dim_v)) : 0, 0.0f);
+  gate_up.assign(fused_gate_up ? sz(T, 2 * c.n_ff) : 0, 0.0f);
   act_q.assign(max_activation_bytes(w, T), 0);
   scores.assign(sz(n_threads, n_ctx), 0.0f);
   q16.assign(sz(n_threads, c.head_dim), 0);
@@ -55,7 +62,7 @@ void Workspace::allocate(const ModelConfig& c, const ModelWeights& w, int64_t T,
 
 size_t Workspace::bytes() const {
   size_t b = 0;
-  for (const std::vector<float>* f : {&x, &xn, &tmp, &q, &k, &v, &attn, &gate, &up, &scores, &vrow, &rope_cs})
+  for (const std::vector<float>* f : {&x, &xn, &tmp, &q, &k, &v, &attn, &gate, &up, &qkv, &gate_up, &scores, &vrow, &rope_cs})
     b += f->size() * sizeof(float);
   return b + act_q.size() + q16.size() * sizeof(uint16_t);
 }
@@ -93,6 +100,16 @@ void embed_tokens(ForwardPass& fp) {
   });
 }
 
+void norm_rows(ForwardPass& fp, const float* in, const float* w, const float* b, float* out, int64_t n) {
+  if (fp.cfg.norm_kind == NormKind::kRms) {
+    rms_norm_rows(fp, in, w, out, n);
+    return;
+  }
+  fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
+    for (int64_t t = t0; t < t1; ++t) ops::layer_norm(in + t * n, w, b, out + t * n, n, fp.cfg.norm_eps);
+  });
+}
+
 void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out, int64_t n) {
   fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) ops::rms_norm(in + t * n, w, out + t * n, n, fp.cfg.norm_eps);
@@ -111,10 +128,28 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
   const int64_t T = fp.n_tokens, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim, Dv = c.head_dim_v;
   const int64_t q_row = H * D, k_row = Hkv * D, v_row = Hkv * Dv;
 
-  project(fp, xn, {{&lw.wq, ws.q.data()}, {&lw.wk, ws.k.data()}, {&lw.wv, ws.v.data()}});
+  if (lw.wq.data) {
+    project(fp, xn, {{&lw.wq, ws.q.data()}, {&lw.wk, ws.k.data()}, {&lw.wv, ws.v.data()}});
+  } else {
+    // One fused product, then its rows split into q | k | v.
+    project(fp, xn, {{&lw.wqkv, ws.qkv.data()}});
+    const int64_t qkv_row = q_row + k_row + v_row;
+    fp.pool.parallel_for(T, 1, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const float* r = ws.qkv.data() + t * qkv_row;
+        std::copy(r, r + q_row, ws.q.data() + t * q_row);
+        std::copy(r + q_row, r + q_row + k_row, ws.k.data() + t * k_row);
+        std::copy(r + q_row + k_row, r + qkv_row, ws.v.data() + t * v_row);
+      }
+    });
+  }
 
   // Per token: q/k/v biases, q/k head norms, rotary embedding, q scaling, then keys and values into the cache.
   const bool neox = c.rope_style == RopeStyle::kNeox;
+  // Frequency divisors as llama.cpp picks them: the model's fixed table, else LongRoPE's long
+  // factors when this context exceeds the trained one, else its short factors (or none).
+  const float* freq_factors = fp.w.rope_freqs;
+  if (!freq_factors) freq_factors = fp.w.rope_long && fp.kv.n_ctx > c.n_ctx_orig ? fp.w.rope_long : fp.w.rope_short;
   const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
   uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
   uint16_t* vc = fp.kv.v[static_cast<size_t>(il)].data();
@@ -122,7 +157,8 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
     float* cs = ws.rope_cs.data() + static_cast<size_t>(ti) * static_cast<size_t>(std::max(c.n_rot, 2));
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t pos = fp.pos0 + t;
-      ops::rope_cache(cs, pos, c.n_rot, lc.rope_base, lc.rope_freq_scale, nullptr);
+      ops::rope_cache(cs, pos, c.n_rot, lc.rope_base, lc.rope_freq_scale, freq_factors);
+      if (c.rope_attn_factor != 1.0f) ops::scale(cs, c.n_rot, c.rope_attn_factor);
       float* q = ws.q.data() + t * q_row;
       float* k = ws.k.data() + t * k_row;
       if (lw.bq) ops::add(q, lw.bq, q_row);
@@ -160,7 +196,12 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
       const int64_t j0 = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
       const int64_t n = pos - j0 + 1;
       to_f16(ws.q.data() + t * q_row + h * D, q16, D);
-      for (int64_t j = 0; j < n; ++j) scores[j] = dot_f16(D, kc + (j0 + j) * k_row + g * D, q16) * c.kq_scale;
+      for (int64_t j = 0; j < n; ++j) scores[j] = dot_f16(D, kc + (j0 + j) * k_row + g * D, q16);
+      if (c.attn_softcap > 0.0f) {  // as ggml: scale by 1/cap, tanh, scale by cap
+        const float inv = 1.0f / c.attn_softcap;
+        for (int64_t j = 0; j < n; ++j) scores[j] = c.attn_softcap * std::tanh(scores[j] * inv);
+      }
+      if (c.kq_scale != 1.0f) ops::scale(scores, n, c.kq_scale);
       ops::softmax(scores, n);
       float* o = ws.attn.data() + t * (H * Dv) + h * Dv;
       std::fill(o, o + Dv, 0.0f);
@@ -179,11 +220,17 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out) {
   Workspace& ws = fp.ws;
   const int64_t F = fp.cfg.n_ff;
-  project(fp, xn, {{&lw.gate, ws.gate.data()}, {&lw.up, ws.up.data()}});
+  const bool fused = lw.gate.data == nullptr;
+  if (fused) project(fp, xn, {{&lw.gate_up, ws.gate_up.data()}});
+  else project(fp, xn, {{&lw.gate, ws.gate.data()}, {&lw.up, ws.up.data()}});
   fp.pool.parallel_for(fp.n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) {
-      if (fp.cfg.ffn_act == FfnActivation::kGELU) ops::geglu(ws.gate.data() + t * F, ws.up.data() + t * F, F);
-      else ops::swiglu(ws.gate.data() + t * F, ws.up.data() + t * F, F);
+      // Fused rows are [gate | up]; the activated product goes to ws.gate for the down projection.
+      float* g = fused ? ws.gate_up.data() + t * 2 * F : ws.gate.data() + t * F;
+      const float* u = fused ? g + F : ws.up.data() + t * F;
+      if (fp.cfg.ffn_act == FfnActivation::kGELU) ops::geglu(g, u, F);
+      else ops::swiglu(g, u, F);
+      if (fused) std::copy(g, g + F, ws.gate.data() + t * F);
     }
   });
   project(fp, ws.gate.data(), {{&lw.down, out}});
@@ -193,9 +240,21 @@ void lm_head(ForwardPass& fp) {
   const int64_t C = fp.cfg.n_embd, first = fp.first_logit, rows = fp.n_tokens - first;
   if (rows <= 0) return;
   float* xn = fp.ws.xn.data();
-  for (int64_t t = 0; t < rows; ++t) ops::rms_norm(fp.ws.x.data() + (first + t) * C, fp.w.output_norm, xn + t * C, C, fp.cfg.norm_eps);
+  for (int64_t t = 0; t < rows; ++t) {
+    const float* x = fp.ws.x.data() + (first + t) * C;
+    if (fp.cfg.norm_kind == NormKind::kRms) ops::rms_norm(x, fp.w.output_norm, xn + t * C, C, fp.cfg.norm_eps);
+    else ops::layer_norm(x, fp.w.output_norm, fp.w.output_norm_b, xn + t * C, C, fp.cfg.norm_eps);
+  }
   convert_activations(fp.w.output.type, xn, C, rows, fp.ws.act_q.data(), fp.pool);
   matmul_converted(fp.w.output, fp.ws.act_q.data(), rows, fp.logits, fp.cfg.n_vocab, fp.pool);
+  const float cap = fp.cfg.final_softcap;
+  if (cap > 0.0f) {
+    const int64_t V = fp.cfg.n_vocab;
+    fp.pool.parallel_for(rows, 1, [&](int64_t t0, int64_t t1, int) {
+      const float inv = 1.0f / cap;
+      for (float* l = fp.logits + t0 * V; l < fp.logits + t1 * V; ++l) *l = cap * std::tanh(*l * inv);
+    });
+  }
 }
 
 }  // namespace blocks

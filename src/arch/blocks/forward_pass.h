@@ -36,6 +36,8 @@ struct Workspace {
   std::vector<float> attn;  // [T][H*Dv]
   std::vector<float> gate;  // [T][F]
   std::vector<float> up;    // [T][F]
+  std::vector<float> qkv;      // [T][H*D + Hkv*D + Hkv*Dv] fused projection output (empty unless fused)
+  std::vector<float> gate_up;  // [T][2F] fused gate|up output (empty unless fused)
   std::vector<uint8_t> act_q;      // [T][...] activations converted for the dot kernels
   std::vector<float> scores;       // [threads][N] attention scores, one row per thread
   std::vector<uint16_t> q16;       // [threads][D] one query head in binary16
@@ -62,16 +64,21 @@ namespace blocks {
 
 // ws.x[t] = embedding(tokens[t]) * cfg.embd_scale
 void embed_tokens(ForwardPass& fp);
-// out[t] = rms_norm(in[t]) * w, t < T, rows of n values (in == out allowed)
+// out[t] = norm(in[t]) * w (+ b), t < T, rows of n values (in == out allowed); RMSNorm or
+// LayerNorm by cfg.norm_kind (b is LayerNorm's bias, may be null)
+void norm_rows(ForwardPass& fp, const float* in, const float* w, const float* b, float* out, int64_t n);
+// the same, always RMSNorm without bias (gemma's post-norms)
 void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out, int64_t n);
 // y[t] += x[t] over T rows of C values
 void add_residual(ForwardPass& fp, float* y, const float* x);
 // out = self-attention of layer il over xn (ws.xn layout), writing this batch's keys and values
-// to the cache. q/k/v biases and q/k norms apply when the layer has them.
+// to the cache. Fused qkv, q/k/v biases, q/k norms, RoPE frequency factors, score soft-capping
+// and the layer's sliding window apply when the model has them.
 void attention(ForwardPass& fp, int il, const float* xn, float* out);
-// out = down(act(gate(xn)) * up(xn))
+// out = down(act(gate(xn)) * up(xn)), gate and up from one fused matrix when lw.gate is empty
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out);
-// fp.logits = output(rms_norm(ws.x[t], output_norm)) for t >= first_logit
+// fp.logits = output(norm(ws.x[t], output_norm)) for t >= first_logit, soft-capped when
+// cfg.final_softcap > 0
 void lm_head(ForwardPass& fp);
 
 }  // namespace blocks

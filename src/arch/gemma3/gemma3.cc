@@ -74,11 +74,11 @@ void forward(ForwardPass& fp) {
   blocks::embed_tokens(fp);
   for (int il = 0; il < c.n_layer; ++il) {
     const LayerWeights& lw = fp.w.layers[static_cast<size_t>(il)];
-    blocks::rms_norm_rows(fp, ws.x.data(), lw.attn_norm, ws.xn.data(), c.n_embd);
+    blocks::norm_rows(fp, ws.x.data(), lw.attn_norm, lw.attn_norm_b, ws.xn.data(), c.n_embd);
     blocks::attention(fp, il, ws.xn.data(), ws.tmp.data());
     blocks::rms_norm_rows(fp, ws.tmp.data(), lw.post_attn_norm, ws.tmp.data(), c.n_embd);
     blocks::add_residual(fp, ws.x.data(), ws.tmp.data());
-    blocks::rms_norm_rows(fp, ws.x.data(), lw.ffn_norm, ws.xn.data(), c.n_embd);
+    blocks::norm_rows(fp, ws.x.data(), lw.ffn_norm, lw.ffn_norm_b, ws.xn.data(), c.n_embd);
     blocks::gated_ffn(fp, lw, ws.xn.data(), ws.tmp.data());
     blocks::rms_norm_rows(fp, ws.tmp.data(), lw.post_ffn_norm, ws.tmp.data(), c.n_embd);
     blocks::add_residual(fp, ws.x.data(), ws.tmp.data());

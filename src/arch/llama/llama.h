@@ -7,4 +7,6 @@ void forward(ForwardPass& fp);
 // The hyperparameters of llama's block (common config, RMSNorm eps, RoPE base and scaling,
 // SwiGLU), shared by the families built on it; `style` is how the family's files rotate pairs.
 Status load_config(const GgufFile& gguf, const ArchKeys& keys, RopeStyle style, ModelConfig* cfg);
+// The optional rope_freqs tensor [n_rot/2] (Llama 3's frequency divisors).
+void load_rope_freqs(TensorLoader& tl, ModelConfig* cfg, ModelWeights* w);
 }  // namespace slm::llama
