@@ -48,6 +48,9 @@ GREEDY_N = 32
 MIN_LOGITS_STD = 2.0
 
 # Structural features of each family. Widths: n_embd 256, heads 4 of 64, kv heads 2, ffn 512.
+# Keys: arch, vocab (a ../shared/testdata/vocab name), pre (overrides tokenizer.ggml.pre), widths,
+# rope_base, eps, qkv_bias, tied, seed; optional: head_dim, tensors(f, rng, n_vocab) -> dict (default
+# llama_tensors; 1-D tensors stay F32) and keys(writer, f) to add the family's own metadata.
 FAMILIES = {
     "llama": dict(arch="llama", vocab="llama-spm", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
                   n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=1),
@@ -74,22 +77,43 @@ def default_out() -> Path:
     return Path(models_dir()) / "families"
 
 
-def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:
-    """numpy shapes are [n_out, n_in] (ggml's [n_in, n_out])."""
-    rng = np.random.default_rng(f["seed"])
+def head_dim(f: dict) -> int:
+    return f.get("head_dim", f["n_embd"] // f["n_head"])
+
+
+class Rand:
+    """Random tensors at the scales that keep logits far from uniform. numpy shapes are
+    [n_out, n_in] (ggml's [n_in, n_out]). Families' tensors() functions make every tensor through
+    these methods (never the rng directly) so that a shape-only stand-in can list the same tensors
+    at full size."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def mat(self, n_out: int, n_in: int, gain: float = 1.0) -> np.ndarray:
+        return (self.rng.standard_normal((n_out, n_in)) * (gain / np.sqrt(n_in))).astype(np.float32)
+
+    def norm(self, n: int) -> np.ndarray:
+        return (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32)
+
+    def bias(self, n: int, s: float) -> np.ndarray:
+        return (s * self.rng.standard_normal(n)).astype(np.float32)
+
+    def embd(self, n_vocab: int, C: int) -> np.ndarray:
+        return (0.25 * self.rng.standard_normal((n_vocab, C))).astype(np.float32)
+
+    def uniform(self, n: int, lo: float, hi: float) -> np.ndarray:
+        """A 1-D table such as RoPE frequency factors."""
+        return self.rng.uniform(lo, hi, n).astype(np.float32)
+
+
+def llama_tensors(f: dict, r: Rand, n_vocab: int) -> dict[str, np.ndarray]:
+    """llama's tensor list (separate q/k/v, optional q/k/v biases, SwiGLU, optional output)."""
     C, H, Hkv, F = f["n_embd"], f["n_head"], f["n_head_kv"], f["n_ff"]
-    D = C // H
+    D = head_dim(f)
+    mat, norm, bias = r.mat, r.norm, r.bias
 
-    def mat(n_out, n_in, gain=1.0):
-        return (rng.standard_normal((n_out, n_in)) * (gain / np.sqrt(n_in))).astype(np.float32)
-
-    def norm(n):
-        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
-
-    def bias(n, s):
-        return (s * rng.standard_normal(n)).astype(np.float32)
-
-    t = {"token_embd.weight": (0.25 * rng.standard_normal((n_vocab, C))).astype(np.float32)}
+    t = {"token_embd.weight": r.embd(n_vocab, C)}
     for il in range(f["n_layer"]):
         p = f"blk.{il}."
         t[p + "attn_norm.weight"] = norm(C)
@@ -107,8 +131,47 @@ def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:
         t[p + "ffn_down.weight"] = mat(C, F, 0.5)
     t["output_norm.weight"] = norm(C)
     if not f["tied"]:
-        t["output.weight"] = (0.25 * rng.standard_normal((n_vocab, C))).astype(np.float32)
+        t["output.weight"] = r.embd(n_vocab, C)
     return t
+
+
+def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:
+    r = Rand(np.random.default_rng(f["seed"]))
+    return f.get("tensors", llama_tensors)(f, r, n_vocab)
+
+
+SDIST = "llama-cpp-python==0.3.36"  # its llama.cpp sources carry vocabularies testdata lacks
+
+
+def vocab_path(name: str) -> Path:
+    """../shared/testdata/vocab/ggml-vocab-<name>.gguf, else the same file from llama.cpp's models/
+    folder in the llama-cpp-python sdist (76 MB from PyPI), kept in the cache's families/vocab/."""
+    shared = VOCAB_DIR / f"ggml-vocab-{name}.gguf"
+    if shared.exists():
+        return shared
+    cached = default_out() / "vocab" / shared.name
+    if cached.exists():
+        return cached
+    import subprocess
+    import tarfile
+    import tempfile
+    log(f"{shared.name} is not in {VOCAB_DIR}: taking it from the {SDIST} sdist")
+    with tempfile.TemporaryDirectory() as tmp:
+        # pip prepares the sdist's metadata (a minute: it fetches the build backend), nothing is built.
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        "-d", tmp, SDIST], check=True)
+        (sdist,) = Path(tmp).glob("*.tar.gz")
+        with tarfile.open(sdist) as tar:
+            member = next((m for m in tar.getmembers() if m.name.endswith("/vendor/llama.cpp/models/" + shared.name)),
+                          None)
+            if member is None:
+                sys.exit(f"make_family_models: {shared.name} is not in {sdist.name}")
+            data = tar.extractfile(member).read()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    part = cached.with_suffix(".part")
+    part.write_bytes(data)
+    os.replace(part, cached)
+    return cached
 
 
 def copy_tokenizer(w: gguf.GGUFWriter, vocab: Path, pre: str | None) -> int:
@@ -141,10 +204,18 @@ def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
     w.add_feed_forward_length(f["n_ff"])
     w.add_head_count(H)
     w.add_head_count_kv(f["n_head_kv"])
-    w.add_rope_dimension_count(C // H)
+    w.add_rope_dimension_count(f.get("n_rot", head_dim(f)))
     w.add_rope_freq_base(f["rope_base"])
-    w.add_layer_norm_rms_eps(f["eps"])
-    n_vocab = copy_tokenizer(w, VOCAB_DIR / f"ggml-vocab-{f['vocab']}.gguf", f["pre"])
+    if "head_dim" in f:
+        w.add_key_length(f["head_dim"])
+        w.add_value_length(f["head_dim"])
+    if f.get("layer_norm"):
+        w.add_layer_norm_eps(f["eps"])
+    else:
+        w.add_layer_norm_rms_eps(f["eps"])
+    if "keys" in f:
+        f["keys"](w, f)
+    n_vocab = copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"])
     for name, a in make_weights(f, n_vocab).items():
         if qtype == "q8_0" and a.ndim == 2:
             w.add_tensor(name, gguf.quants.quantize(a, QT.Q8_0), raw_dtype=QT.Q8_0)
