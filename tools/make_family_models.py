@@ -58,6 +58,22 @@ FAMILIES = {
     # BPE like Qwen2's, so every text tokenizes; only the split rules differ from gpt-2's).
     "qwen2": dict(arch="qwen2", vocab="gpt-2", pre="qwen2", n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
                   n_ff=512, rope_base=1000000.0, eps=1e-6, qkv_bias=True, tied=True, seed=2),
+    # Mistral-7B-Instruct v0.3 on the llama block: GQA 4:1, RoPE base 1e6, vocabulary of 32768.
+    "mistral": dict(arch="llama", vocab="llama-spm", pre=None, v3_control_tokens=768, n_layer=3, n_embd=512,
+                    n_head=8, n_head_kv=2, n_ff=1024, rope_base=1000000.0, eps=1e-5, qkv_bias=False, tied=False,
+                    seed=3),
+    # The same weights with Mistral v0.1's sliding window, shorter than the prompts: slm applies it
+    # where llama.cpp ignores the key, so its test checks agreement before the window and a
+    # difference after it, against mistral-f32's golden.
+    "mistral-swa": dict(arch="llama", vocab="llama-spm", pre=None, v3_control_tokens=768, n_layer=3, n_embd=512,
+                        n_head=8, n_head_kv=2, n_ff=1024, rope_base=1000000.0, eps=1e-5, qkv_bias=False,
+                        tied=False, seed=3, types=["f32"], golden_of="mistral", keys=lambda w, f: w.add_sliding_window(12)),
+    # Llama-3.2-1B: llama-bpe vocabulary (128256, from the llama-cpp-python sdist), GQA 4:1, RoPE
+    # base 500000 with "llama3" frequency factors (the rope_freqs tensor), tied embeddings.
+    "llama3": dict(arch="llama", vocab="llama-bpe", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=1,
+                   n_ff=768, rope_base=500000.0, eps=1e-5, qkv_bias=False, tied=True, seed=4,
+                   tensors=lambda f, r, n_vocab: {**llama_tensors(f, r, n_vocab),
+                                                  "rope_freqs.weight": r.uniform(head_dim(f) // 2, 1.0, 8.0)}),
 }
 TYPES = ["f32", "q8_0", "q4_k"]
 
@@ -174,7 +190,26 @@ def vocab_path(name: str) -> Path:
     return cached
 
 
-def copy_tokenizer(w: gguf.GGUFWriter, vocab: Path, pre: str | None) -> int:
+# Mistral v0.3 grew the 32000-token SentencePiece vocabulary to 32768 by inserting 768 control
+# tokens after </s> (ids 3..770), shifting every other piece, byte pieces included.
+V3_CONTROL = ["[INST]", "[/INST]", "[TOOL_CALLS]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]", "[TOOL_RESULTS]",
+              "[/TOOL_RESULTS]"]
+TOKEN_TYPE_CONTROL = 3
+
+
+def insert_v3_control_tokens(name: str, value: list, n_control: int) -> list:
+    if name == "tokenizer.ggml.tokens":
+        new = V3_CONTROL + [f"[control_{i}]" for i in range(len(V3_CONTROL) + 1, n_control + 1)]
+    elif name == "tokenizer.ggml.scores":
+        new = [0.0] * n_control
+    elif name == "tokenizer.ggml.token_type":
+        new = [TOKEN_TYPE_CONTROL] * n_control
+    else:
+        return value
+    return value[:3] + new + value[3:]
+
+
+def copy_tokenizer(w: gguf.GGUFWriter, vocab: Path, pre: str | None, n_control: int = 0) -> int:
     r = gguf.GGUFReader(vocab)
     n_vocab = 0
     for name, field in r.fields.items():
@@ -184,6 +219,8 @@ def copy_tokenizer(w: gguf.GGUFWriter, vocab: Path, pre: str | None) -> int:
         value = field.contents()
         if name == "tokenizer.ggml.pre" and pre is not None:
             value = pre
+        if n_control:
+            value = insert_v3_control_tokens(name, value, n_control)
         if name == "tokenizer.ggml.tokens":
             n_vocab = len(value)
         sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
@@ -215,7 +252,7 @@ def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
         w.add_layer_norm_rms_eps(f["eps"])
     if "keys" in f:
         f["keys"](w, f)
-    n_vocab = copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"])
+    n_vocab = copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"], f.get("v3_control_tokens", 0))
     for name, a in make_weights(f, n_vocab).items():
         if qtype == "q8_0" and a.ndim == 2:
             w.add_tensor(name, gguf.quants.quantize(a, QT.Q8_0), raw_dtype=QT.Q8_0)
@@ -262,10 +299,13 @@ def row_summary(row: np.ndarray) -> dict:
 def make_golden(family: str, path: Path, llama_cpp) -> dict:
     llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=N_CTX, n_ubatch=N_CTX, n_threads=N_THREADS,
                           n_threads_batch=N_THREADS, logits_all=True, flash_attn=False, seed=0, verbose=False)
-    add_bos = llm.metadata.get("tokenizer.ggml.add_bos_token", "false").lower() == "true"
     prompts, stds = [], []
+    add_bos = False
     for text in PROMPTS:
-        tokens = llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        # add_bos=True asks for the vocabulary's own special tokens, as llama.cpp's tools do (BOS
+        # when the file or its pre-tokenizer's default says so).
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        add_bos = tokens[0] == llm.token_bos()
         assert 8 <= len(tokens) <= 40, (family, text, len(tokens))
         llm.reset()
         llm.eval(tokens)
@@ -330,7 +370,7 @@ def main() -> None:
 
     for family in args.family or list(FAMILIES):
         f = FAMILIES[family]
-        for qtype in TYPES:
+        for qtype in f.get("types", TYPES):
             path = out / f"{family}-{qtype}.gguf"
             if qtype == "q4_k":
                 if llama_cpp is None:
@@ -339,7 +379,12 @@ def main() -> None:
             else:
                 write_gguf(path, family, f, qtype)
             golden_path = GOLDEN_DIR / f"{family}-{qtype}.json"
-            if args.goldens:
+            if args.goldens and "golden_of" in f:
+                # Compared against another family's golden: only its identity is recorded.
+                write_golden({"family": family, "file": "families/" + path.name, "file_sha256": sha256_of(path),
+                              "golden": f"{f['golden_of']}-{qtype}", "prompts": []}, golden_path)
+                log(f"{path.name}: recorded in {golden_path} (its test reads {f['golden_of']}-{qtype}'s golden)")
+            elif args.goldens:
                 g = make_golden(family, path, llama_cpp)
                 write_golden(g, golden_path)
                 log(f"{path.name}: logits std {g['logits_std']:.3f}, wrote {golden_path} "

@@ -44,6 +44,25 @@ std::vector<int32_t> top_k(std::span<const float> v, size_t k) {
   return ids;
 }
 
+// With F32 weights slm may differ from llama.cpp by up to kMaxRelDiff of the logits' std (summation
+// order, ggml's exp approximation). Two candidates closer than twice that are a tie that either
+// engine may break either way; the order checks below accept a swap only inside such a tie.
+constexpr double kMaxRelDiff = 1e-3;
+constexpr double kTieRel = 2 * kMaxRelDiff;
+
+// True when ours (top-5 ids) orders like the golden's top list, up to swaps inside ties.
+bool same_top5(const std::vector<int32_t>& ours, const json& top, double tie) {
+  for (size_t k = 0; k < ours.size(); ++k) {
+    if (ours[k] == top[k][0].get<int32_t>()) continue;
+    const double want = top[k][1].get<double>();
+    bool tied = false;
+    for (const json& e : top)
+      if (e[0].get<int32_t>() == ours[k]) tied = std::abs(e[1].get<double>() - want) <= tie;
+    if (!tied) return false;
+  }
+  return true;
+}
+
 void check_family(const std::string& name, bool exact) {
   const json g = json::parse(std::ifstream(test::golden_dir() + "/families/" + name + ".json"));
   const std::string file = g.at("file").get<std::string>();
@@ -58,8 +77,8 @@ void check_family(const std::string& name, bool exact) {
   Session& s = **session;
 
   double kl_sum = 0.0, max_rel_diff = 0.0;
-  int64_t positions = 0, top1_agree = 0, top5_same = 0;
-  int prompts = 0, greedy_identical = 0;
+  int64_t positions = 0, top1_agree = 0, top5_same = 0, top5_tie_swaps = 0;
+  int prompts = 0, greedy_identical = 0, greedy_tie_divergences = 0;
   for (const json& p : g.at("prompts")) {
     ++prompts;
     const std::vector<int32_t> tokens = p.at("tokens").get<std::vector<int32_t>>();
@@ -75,9 +94,10 @@ void check_family(const std::string& name, bool exact) {
       kl_sum += kl_top_n(gp, log_softmax(logits));
       const std::vector<int32_t> ours = top_k(logits, 5);
       top1_agree += ours[0] == gp.at("top")[0][0].get<int32_t>();
-      bool same5 = true;
-      for (size_t k = 0; k < 5; ++k) same5 &= ours[k] == gp.at("top")[k][0].get<int32_t>();
-      top5_same += same5;
+      bool identical = true;
+      for (size_t k = 0; k < 5; ++k) identical &= ours[k] == gp.at("top")[k][0].get<int32_t>();
+      top5_same += identical;
+      top5_tie_swaps += !identical && same_top5(ours, gp.at("top"), kTieRel * sd);
       ++positions;
     });
     ASSERT_TRUE(st.ok()) << st.message();
@@ -91,20 +111,30 @@ void check_family(const std::string& name, bool exact) {
       }
     }
     greedy_identical += got == want;
-    if (exact) {
-      EXPECT_EQ(got, want) << name << ": greedy continuation of prompt " << prompts << " differs";
+    if (got != want) {
+      // The first differing step must be a tie in llama.cpp's logits (later steps follow from it).
+      const size_t k = static_cast<size_t>(std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin());
+      const double gap = p.at("greedy_gap").at(k).get<double>();
+      const bool tie = gap <= kTieRel * g.at("logits_std").get<double>();
+      greedy_tie_divergences += tie;
+      if (exact) {
+        EXPECT_TRUE(tie) << name << ": greedy continuation of prompt " << prompts << " differs at step " << k
+                         << " where llama.cpp's top-2 gap is " << gap;
+      }
     }
   }
   const double mean_kl = kl_sum / static_cast<double>(positions);
   const double top1 = static_cast<double>(top1_agree) / static_cast<double>(positions);
   std::printf("%s: logits std %.3f, %d prompts, %lld positions: max |diff| at the top-%d ids %.2e of the std, "
-              "top-5 identical %lld/%lld, mean KL %.6f, top-1 %.2f%%, greedy identical %d/%d\n",
+              "top-5 identical %lld/%lld (+%lld swaps inside ties), mean KL %.6f, top-1 %.2f%%, greedy identical %d/%d "
+              "(+%d diverging at a tie)\n",
               name.c_str(), g.at("logits_std").get<double>(), prompts, static_cast<long long>(positions),
               g.at("top_n").get<int>(), max_rel_diff, static_cast<long long>(top5_same),
-              static_cast<long long>(positions), mean_kl, 100.0 * top1, greedy_identical, prompts);
+              static_cast<long long>(positions), static_cast<long long>(top5_tie_swaps), mean_kl, 100.0 * top1,
+              greedy_identical, prompts, greedy_tie_divergences);
   if (exact) {
-    EXPECT_LT(max_rel_diff, 1e-3);
-    EXPECT_EQ(top5_same, positions);
+    EXPECT_LT(max_rel_diff, kMaxRelDiff);
+    EXPECT_EQ(top5_same + top5_tie_swaps, positions);
   } else {
     EXPECT_LT(mean_kl, 0.01);
     EXPECT_GE(top1, 0.9);
@@ -117,6 +147,78 @@ TEST(FamilyGolden, LlamaQ4_K) { check_family("llama-q4_k", false); }
 TEST(FamilyGolden, Qwen2F32) { check_family("qwen2-f32", true); }
 TEST(FamilyGolden, Qwen2Q8_0) { check_family("qwen2-q8_0", false); }
 TEST(FamilyGolden, Qwen2Q4_K) { check_family("qwen2-q4_k", false); }
+
+TEST(FamilyGolden, MistralF32) { check_family("mistral-f32", true); }
+TEST(FamilyGolden, MistralQ8_0) { check_family("mistral-q8_0", false); }
+TEST(FamilyGolden, MistralQ4_K) { check_family("mistral-q4_k", false); }
+TEST(FamilyGolden, Llama3F32) { check_family("llama3-f32", true); }
+TEST(FamilyGolden, Llama3Q8_0) { check_family("llama3-q8_0", false); }
+TEST(FamilyGolden, Llama3Q4_K) { check_family("llama3-q4_k", false); }
+
+std::vector<std::string> features_of(const std::string& file) {
+  auto model = Model::load(test::models_dir() + "/" + file);
+  if (!model.ok()) {
+    ADD_FAILURE() << model.error();
+    return {};
+  }
+  return (*model)->info().features;
+}
+
+void expect_features(const std::string& file, std::initializer_list<const char*> want) {
+  const std::vector<std::string> f = features_of(file);
+  for (const char* w : want) EXPECT_NE(std::find(f.begin(), f.end(), w), f.end()) << file << ": missing feature " << w;
+}
+
+TEST(FamilyGolden, MistralFeatures) {
+  SLM_REQUIRE_FAMILY_MODEL("families/mistral-f32.gguf");
+  expect_features("families/mistral-f32.gguf", {"GQA 8/2", "RoPE base 1000000"});
+  auto model = Model::load(test::models_dir() + "/families/mistral-f32.gguf");
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ((*model)->info().n_vocab, 32768);
+}
+
+TEST(FamilyGolden, Llama3Features) {
+  SLM_REQUIRE_FAMILY_MODEL("families/llama3-f32.gguf");
+  expect_features("families/llama3-f32.gguf",
+                  {"GQA 4/1", "RoPE base 500000", "RoPE frequency factors (llama3 scaling)", "tied embeddings"});
+}
+
+// Mistral v0.1's window: llama.cpp ignores the key, slm applies it. The file has mistral-f32's
+// weights plus a 12-token window, so its logits must equal llama.cpp's (no window) at the first 12
+// positions and differ after them.
+TEST(FamilyGolden, MistralSlidingWindow) {
+  const json id = json::parse(std::ifstream(test::golden_dir() + "/families/mistral-swa-f32.json"));
+  SLM_REQUIRE_FAMILY_MODEL(id.at("file").get<std::string>());
+  const json g = json::parse(std::ifstream(test::golden_dir() + "/families/" + id.at("golden").get<std::string>() + ".json"));
+  auto model = Model::load(test::models_dir() + "/" + id.at("file").get<std::string>());
+  ASSERT_TRUE(model.ok()) << model.error();
+  expect_features(id.at("file").get<std::string>(), {"sliding window 12"});
+  ContextParams cp;
+  cp.n_ctx = g.at("n_ctx").get<int>();
+  auto session = Session::create(*model, cp);
+  ASSERT_TRUE(session.ok()) << session.error();
+  constexpr int64_t kWindow = 12;
+  double inside = 0.0, outside = 0.0;  // max |diff| / std before and after the window fills
+  int64_t n_outside = 0;
+  for (const json& p : g.at("prompts")) {
+    (*session)->reset();
+    const json& gp = p.at("positions");
+    Status st = (*session)->eval(p.at("tokens").get<std::vector<int32_t>>(), [&](int64_t i, std::span<const float> logits) {
+      const json& pos = gp.at(static_cast<size_t>(i));
+      double d = 0.0;
+      for (const json& e : pos.at("top"))
+        d = std::max(d, std::abs(logits[e[0].get<size_t>()] - e[1].get<double>()) / pos.at("std").get<double>());
+      if (i < kWindow) inside = std::max(inside, d);
+      else outside = std::max(outside, d), ++n_outside;
+    });
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  std::printf("mistral-swa: max |diff|/std %.2e inside the window, %.2e after it (%lld positions)\n", inside, outside,
+              static_cast<long long>(n_outside));
+  EXPECT_LT(inside, 1e-3);
+  ASSERT_GT(n_outside, 0);
+  EXPECT_GT(outside, 1e-2);
+}
 
 TEST(FamilyGolden, Qwen2Features) {
   SLM_REQUIRE_FAMILY_MODEL("families/qwen2-f32.gguf");
