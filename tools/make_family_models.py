@@ -54,9 +54,8 @@ MIN_LOGITS_STD = 2.0
 FAMILIES = {
     "llama": dict(arch="llama", vocab="llama-spm", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
                   n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=1),
-    # gpt-2's BPE vocabulary under llama.cpp's qwen2 pre-tokenizer (the vocabulary is byte-level
-    # BPE like Qwen2's, so every text tokenizes; only the split rules differ from gpt-2's).
-    "qwen2": dict(arch="qwen2", vocab="gpt-2", pre="qwen2", n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
+    # Qwen2's own vocabulary (151k, from the llama-cpp-python sdist) and pre-tokenizer.
+    "qwen2": dict(arch="qwen2", vocab="qwen2", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
                   n_ff=512, rope_base=1000000.0, eps=1e-6, qkv_bias=True, tied=True, seed=2),
     # Mistral-7B-Instruct v0.3 on the llama block: GQA 4:1, RoPE base 1e6, vocabulary of 32768.
     "mistral": dict(arch="llama", vocab="llama-spm", pre=None, v3_control_tokens=768, n_layer=3, n_embd=512,
