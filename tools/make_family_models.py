@@ -49,8 +49,12 @@ MIN_LOGITS_STD = 2.0
 
 # Structural features of each family. Widths: n_embd 256, heads 4 of 64, kv heads 2, ffn 512.
 # Keys: arch, vocab (a ../shared/testdata/vocab name), pre (overrides tokenizer.ggml.pre), widths,
-# rope_base, eps, qkv_bias, tied, seed; optional: head_dim, tensors(f, rng, n_vocab) -> dict (default
-# llama_tensors; 1-D tensors stay F32) and keys(writer, f) to add the family's own metadata.
+# rope_base, eps, qkv_bias, tied, seed; optional: head_dim, n_rot, layer_norm (eps is LayerNorm's),
+# tensors(f, rng, n_vocab) -> dict (default llama_tensors; 1-D tensors and 2-D *_norm.weight stay
+# F32) and keys(writer, f) to add the family's own metadata. STABLELM: what the stablelm ones share.
+STABLELM = dict(arch="stablelm", n_layer=3, n_embd=256, n_head=4, n_ff=512, n_rot=16, rope_base=10000.0, eps=1e-5,
+                layer_norm=True, tied=False, tensors=lambda f, r, n_vocab: stablelm_tensors(f, r, n_vocab),
+                keys=lambda w, f: stablelm_keys(w, f))
 FAMILIES = {
     "llama": dict(arch="llama", vocab="llama-spm", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
                   n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=1),
@@ -73,6 +77,14 @@ FAMILIES = {
                    n_ff=768, rope_base=500000.0, eps=1e-5, qkv_bias=False, tied=True, seed=4,
                    tensors=lambda f, r, n_vocab: {**llama_tensors(f, r, n_vocab),
                                                   "rope_freqs.weight": r.uniform(head_dim(f) // 2, 1.0, 8.0)}),
+    # StableLM-3B-4E1T: LayerNorms with bias, NEOX RoPE over 16 of each head's 64 values, no
+    # biases, no GQA; gpt-neox's vocabulary as it is (no pre key: llama.cpp's "default" splits).
+    "stablelm": dict(STABLELM, vocab="gpt-neox", pre=None, n_head_kv=4, qkv_bias=False, seed=31),
+    # StableLM-2-1.6B: the same plus q/k/v biases; gpt-2's vocabulary under its "stablelm2" splits.
+    "stablelm2": dict(STABLELM, vocab="gpt-2", pre="stablelm2", n_head_kv=4, qkv_bias=True, seed=32),
+    # StableLM-2-12B: GQA, per-head q/k LayerNorms ([D, H]) and a parallel residual (no ffn_norm).
+    "stablelm12b": dict(STABLELM, vocab="gpt-2", pre="stablelm2", n_head_kv=2, qkv_bias=False, qk_norm=True,
+                        parallel=True, seed=33),
 }
 TYPES = ["f32", "q8_0", "q4_k"]
 
@@ -148,6 +160,47 @@ def llama_tensors(f: dict, r: Rand, n_vocab: int) -> dict[str, np.ndarray]:
     if not f["tied"]:
         t["output.weight"] = r.embd(n_vocab, C)
     return t
+
+
+def stablelm_tensors(f: dict, r: Rand, n_vocab: int) -> dict[str, np.ndarray]:
+    """stablelm's tensor list: LayerNorms with weight and bias, separate q/k/v with optional
+    biases, optional per-head q/k LayerNorm weights [H, D] (numpy; ggml [D, H]), no ffn_norm with
+    a parallel residual, SwiGLU, separate output."""
+    C, H, Hkv, F = f["n_embd"], f["n_head"], f["n_head_kv"], f["n_ff"]
+    D = head_dim(f)
+    mat, norm, bias = r.mat, r.norm, r.bias
+
+    t = {"token_embd.weight": r.embd(n_vocab, C)}
+    for il in range(f["n_layer"]):
+        p = f"blk.{il}."
+        t[p + "attn_norm.weight"] = norm(C)
+        t[p + "attn_norm.bias"] = bias(C, 0.1)
+        t[p + "attn_q.weight"] = mat(H * D, C)
+        t[p + "attn_k.weight"] = mat(Hkv * D, C)
+        t[p + "attn_v.weight"] = mat(Hkv * D, C)
+        if f["qkv_bias"]:
+            t[p + "attn_q.bias"] = bias(H * D, 0.3)
+            t[p + "attn_k.bias"] = bias(Hkv * D, 0.5)
+            t[p + "attn_v.bias"] = bias(Hkv * D, 0.2)
+        if f.get("qk_norm"):
+            t[p + "attn_q_norm.weight"] = norm(H * D).reshape(H, D)
+            t[p + "attn_k_norm.weight"] = norm(Hkv * D).reshape(Hkv, D)
+        t[p + "attn_output.weight"] = mat(C, H * D, 0.5)
+        if not f.get("parallel"):
+            t[p + "ffn_norm.weight"] = norm(C)
+            t[p + "ffn_norm.bias"] = bias(C, 0.1)
+        t[p + "ffn_gate.weight"] = mat(F, C)
+        t[p + "ffn_up.weight"] = mat(F, C)
+        t[p + "ffn_down.weight"] = mat(C, F, 0.5)
+    t["output_norm.weight"] = norm(C)
+    t["output_norm.bias"] = bias(C, 0.1)
+    t["output.weight"] = r.embd(n_vocab, C)
+    return t
+
+
+def stablelm_keys(w: gguf.GGUFWriter, f: dict) -> None:
+    # Written by the converter, read by neither llama.cpp nor slm (ffn_norm's absence decides).
+    w.add_parallel_residual(bool(f.get("parallel")))
 
 
 def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:
@@ -253,7 +306,8 @@ def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
         f["keys"](w, f)
     n_vocab = copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"], f.get("v3_control_tokens", 0))
     for name, a in make_weights(f, n_vocab).items():
-        if qtype == "q8_0" and a.ndim == 2:
+        # Like llama.cpp's quantizer, 2-D norm weights (per-head q/k norms) stay F32.
+        if qtype == "q8_0" and a.ndim == 2 and not name.endswith("_norm.weight"):
             w.add_tensor(name, gguf.quants.quantize(a, QT.Q8_0), raw_dtype=QT.Q8_0)
         else:
             w.add_tensor(name, a)

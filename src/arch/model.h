@@ -34,7 +34,9 @@ struct ModelConfig {
   int64_t n_ctx_train = 0;
   int n_rot = 0;               // rotated dimensions per head
   RopeStyle rope_style = RopeStyle::kNormal;
-  NormKind norm_kind = NormKind::kRms;  // of the block and output norms (q/k norms are RMS)
+  NormKind norm_kind = NormKind::kRms;  // of the block and output norms
+  NormKind qk_norm_kind = NormKind::kRms;  // of the q/k head norms (LayerNorm: no bias)
+  bool qk_norm_per_head = false;  // q/k norm weights are per head ([H*D], [Hkv*D]), not one [D]
   float norm_eps = 1e-5f;
   int64_t sliding_window = 0;  // 0: no layer is local
   std::vector<LayerConfig> layers;
@@ -60,10 +62,10 @@ struct LayerWeights {
   const float* bq = nullptr;              // [H*D] (optional) added right after the q projection
   const float* bk = nullptr;              // [Hkv*D] (optional)
   const float* bv = nullptr;              // [Hkv*Dv] (optional)
-  const float* q_norm = nullptr;          // [D] (optional)
-  const float* k_norm = nullptr;          // [D] (optional)
+  const float* q_norm = nullptr;          // [D], or [H*D] when cfg.qk_norm_per_head (optional)
+  const float* k_norm = nullptr;          // [D], or [Hkv*D] when cfg.qk_norm_per_head (optional)
   const float* post_attn_norm = nullptr;  // [C] (optional)
-  const float* ffn_norm = nullptr;        // [C]
+  const float* ffn_norm = nullptr;        // [C] (null: parallel residual, the FFN reads attn_norm's output)
   const float* ffn_norm_b = nullptr;      // [C] (LayerNorm only)
   WeightMatrix gate, up, down;            // [C, F], [C, F], [F, C]
   WeightMatrix gate_up;                   // [C, 2F] fused gate|up rows, used when gate is empty (phi3)

@@ -36,15 +36,30 @@ const float* TensorLoader::vector(const std::string& name, int64_t n, bool optio
     fail("tensor '" + name + "': expected shape [" + std::to_string(n) + "], found " + t->shape_string());
     return nullptr;
   }
-  if (t->type != TensorType::F32) {
-    fail("tensor '" + name + "': expected type f32, found " + std::string(type_name(static_cast<uint32_t>(t->type))));
+  return f32_data(name, *t);
+}
+
+const float* TensorLoader::table(const std::string& name, int64_t n0, int64_t n1, bool optional) {
+  const GgufTensorInfo* t = find(name, optional);
+  if (!t) return nullptr;
+  if (t->dims.size() != 2 || t->dims[0] != n0 || t->dims[1] != n1) {
+    fail("tensor '" + name + "': expected shape [" + std::to_string(n0) + ", " + std::to_string(n1) + "], found " +
+         t->shape_string());
     return nullptr;
   }
-  if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
+  return f32_data(name, *t);
+}
+
+const float* TensorLoader::f32_data(const std::string& name, const GgufTensorInfo& t) {
+  if (t.type != TensorType::F32) {
+    fail("tensor '" + name + "': expected type f32, found " + std::string(type_name(static_cast<uint32_t>(t.type))));
+    return nullptr;
+  }
+  if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0) {
     fail("tensor '" + name + "': data is not 4-byte aligned in the file");
     return nullptr;
   }
-  return reinterpret_cast<const float*>(t->data);
+  return reinterpret_cast<const float*>(t.data);
 }
 
 }  // namespace slm

@@ -19,12 +19,16 @@ class TensorLoader {
   WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out);
   // An f32 vector of n values; nullptr without error when optional and absent.
   const float* vector(const std::string& name, int64_t n, bool optional = false);
+  // An f32 table of ggml shape [n0, n1] (n1 rows of n0, e.g. per-head norm weights [D, H]);
+  // nullptr without error when optional and absent.
+  const float* table(const std::string& name, int64_t n0, int64_t n1, bool optional = false);
   bool has(const std::string& name) const { return gguf_.find_tensor(name) != nullptr; }
 
   Status status() const { return status_; }
 
  private:
   const GgufTensorInfo* find(const std::string& name, bool optional);
+  const float* f32_data(const std::string& name, const GgufTensorInfo& t);
   void fail(const std::string& message) {
     if (status_.ok()) status_ = Status::Error(message);
   }

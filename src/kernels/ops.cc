@@ -20,17 +20,21 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
 }
 
 void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) {
+  // As ggml_norm: the sum is accumulated in double but rounded to float before dividing, the
+  // centred values are kept in float and their squares summed in double, eps is added to the
+  // variance in float; the weight and the bias are applied afterwards, one rounding each.
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) sum += x[i];
-  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float mean = static_cast<float>(sum) / static_cast<float>(n);
   double var = 0.0;
   for (int64_t i = 0; i < n; ++i) {
-    const float d = x[i] - mean;
+    const float d = x[i] - mean;  // x[i] is read before y[i] is written: x == y is allowed
+    y[i] = d;
     var += static_cast<double>(d * d);
   }
   const float s = 1.0f / std::sqrt(static_cast<float>(var / static_cast<double>(n)) + eps);
   for (int64_t i = 0; i < n; ++i) {
-    float v = (x[i] - mean) * s;
+    float v = y[i] * s;
     if (w) v *= w[i];
     if (b) v += b[i];
     y[i] = v;

@@ -9,7 +9,8 @@ namespace slm::ops {
 
 // y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be null: no weight)
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
-// y[i] = (x[i] - mean) / sqrt(var + eps) * w[i] + b[i]   (w, b may be null)
+// y[i] = (x[i] - mean) / sqrt(var + eps) * w[i] + b[i]   (w, b may be null; x == y allowed), with
+// ggml_norm's roundings (mean in float from a double sum, variance summed in double)
 void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps);
 
 // In place: x[i] = x[i] * s

@@ -148,6 +148,26 @@ TEST(FamilyGolden, Qwen2F32) { check_family("qwen2-f32", true); }
 TEST(FamilyGolden, Qwen2Q8_0) { check_family("qwen2-q8_0", false); }
 TEST(FamilyGolden, Qwen2Q4_K) { check_family("qwen2-q4_k", false); }
 
+TEST(FamilyGolden, StableLmF32) { check_family("stablelm-f32", true); }
+TEST(FamilyGolden, StableLmQ8_0) { check_family("stablelm-q8_0", false); }
+TEST(FamilyGolden, StableLmQ4_K) { check_family("stablelm-q4_k", false); }
+TEST(FamilyGolden, StableLm2F32) { check_family("stablelm2-f32", true); }
+TEST(FamilyGolden, StableLm2Q8_0) { check_family("stablelm2-q8_0", false); }
+TEST(FamilyGolden, StableLm2Q4_K) { check_family("stablelm2-q4_k", false); }
+TEST(FamilyGolden, StableLm12bF32) { check_family("stablelm12b-f32", true); }
+TEST(FamilyGolden, StableLm12bQ8_0) { check_family("stablelm12b-q8_0", false); }
+TEST(FamilyGolden, StableLm12bQ4_K) { check_family("stablelm12b-q4_k", false); }
+
+// The features `slm info` lists for a family's F32 file: every one of `want`, none of `absent`.
+void check_features(const std::string& file, std::initializer_list<const char*> want,
+                    std::initializer_list<const char*> absent = {}) {
+  auto model = Model::load(test::models_dir() + "/" + file);
+  ASSERT_TRUE(model.ok()) << model.error();
+  const std::vector<std::string>& f = (*model)->info().features;
+  for (const char* w : want) EXPECT_NE(std::find(f.begin(), f.end(), w), f.end()) << file << ": missing feature " << w;
+  for (const char* a : absent) EXPECT_EQ(std::find(f.begin(), f.end(), a), f.end()) << file << ": unexpected feature " << a;
+}
+
 TEST(FamilyGolden, MistralF32) { check_family("mistral-f32", true); }
 TEST(FamilyGolden, MistralQ8_0) { check_family("mistral-q8_0", false); }
 TEST(FamilyGolden, MistralQ4_K) { check_family("mistral-q4_k", false); }
@@ -155,23 +175,9 @@ TEST(FamilyGolden, Llama3F32) { check_family("llama3-f32", true); }
 TEST(FamilyGolden, Llama3Q8_0) { check_family("llama3-q8_0", false); }
 TEST(FamilyGolden, Llama3Q4_K) { check_family("llama3-q4_k", false); }
 
-std::vector<std::string> features_of(const std::string& file) {
-  auto model = Model::load(test::models_dir() + "/" + file);
-  if (!model.ok()) {
-    ADD_FAILURE() << model.error();
-    return {};
-  }
-  return (*model)->info().features;
-}
-
-void expect_features(const std::string& file, std::initializer_list<const char*> want) {
-  const std::vector<std::string> f = features_of(file);
-  for (const char* w : want) EXPECT_NE(std::find(f.begin(), f.end(), w), f.end()) << file << ": missing feature " << w;
-}
-
 TEST(FamilyGolden, MistralFeatures) {
   SLM_REQUIRE_FAMILY_MODEL("families/mistral-f32.gguf");
-  expect_features("families/mistral-f32.gguf", {"GQA 8/2", "RoPE base 1000000"});
+  check_features("families/mistral-f32.gguf", {"GQA 8/2", "RoPE base 1000000"});
   auto model = Model::load(test::models_dir() + "/families/mistral-f32.gguf");
   ASSERT_TRUE(model.ok());
   EXPECT_EQ((*model)->info().n_vocab, 32768);
@@ -179,7 +185,7 @@ TEST(FamilyGolden, MistralFeatures) {
 
 TEST(FamilyGolden, Llama3Features) {
   SLM_REQUIRE_FAMILY_MODEL("families/llama3-f32.gguf");
-  expect_features("families/llama3-f32.gguf",
+  check_features("families/llama3-f32.gguf",
                   {"GQA 4/1", "RoPE base 500000", "RoPE frequency factors (llama3 scaling)", "tied embeddings"});
 }
 
@@ -192,7 +198,7 @@ TEST(FamilyGolden, MistralSlidingWindow) {
   const json g = json::parse(std::ifstream(test::golden_dir() + "/families/" + id.at("golden").get<std::string>() + ".json"));
   auto model = Model::load(test::models_dir() + "/" + id.at("file").get<std::string>());
   ASSERT_TRUE(model.ok()) << model.error();
-  expect_features(id.at("file").get<std::string>(), {"sliding window 12"});
+  check_features(id.at("file").get<std::string>(), {"sliding window 12"});
   ContextParams cp;
   cp.n_ctx = g.at("n_ctx").get<int>();
   auto session = Session::create(*model, cp);
@@ -220,37 +226,92 @@ TEST(FamilyGolden, MistralSlidingWindow) {
   EXPECT_GT(outside, 1e-2);
 }
 
+TEST(FamilyGolden, StableLmFeatures) {
+  SLM_REQUIRE_FAMILY_MODEL("families/stablelm-f32.gguf");
+  check_features("families/stablelm-f32.gguf", {"LayerNorm with bias", "partial rotary 16/64 (25%)", "RoPE base 10000 (NEOX)"},
+                 {"q/k/v biases", "per-head q/k LayerNorms", "parallel residual (no ffn_norm)", "GQA 4/4"});
+  SLM_REQUIRE_FAMILY_MODEL("families/stablelm2-f32.gguf");
+  check_features("families/stablelm2-f32.gguf", {"LayerNorm with bias", "partial rotary 16/64 (25%)", "q/k/v biases"});
+  SLM_REQUIRE_FAMILY_MODEL("families/stablelm12b-f32.gguf");
+  check_features("families/stablelm12b-f32.gguf",
+                 {"GQA 4/2", "LayerNorm with bias", "partial rotary 16/64 (25%)", "per-head q/k LayerNorms",
+                  "parallel residual (no ffn_norm)"},
+                 {"q/k/v biases"});
+}
+
 TEST(FamilyGolden, Qwen2Features) {
   SLM_REQUIRE_FAMILY_MODEL("families/qwen2-f32.gguf");
-  auto model = Model::load(test::models_dir() + "/families/qwen2-f32.gguf");
-  ASSERT_TRUE(model.ok()) << model.error();
-  const std::vector<std::string>& f = (*model)->info().features;
-  for (const char* want : {"GQA 4/2", "q/k/v biases", "tied embeddings"})
-    EXPECT_NE(std::find(f.begin(), f.end(), want), f.end()) << "missing feature " << want;
+  check_features("families/qwen2-f32.gguf", {"GQA 4/2", "q/k/v biases", "tied embeddings"});
 }
+
+// A GGUF file of metadata keys only (no tensors): enough to reach an architecture's config checks.
+class KeysOnlyGguf {
+ public:
+  KeysOnlyGguf& u32(const std::string& key, uint32_t v) { return add(key, 4, [&] { put(v); }); }
+  KeysOnlyGguf& f32(const std::string& key, float v) { return add(key, 6, [&] { put(v); }); }
+  KeysOnlyGguf& str(const std::string& key, const std::string& v) { return add(key, 8, [&] { put_str(v); }); }
+  KeysOnlyGguf& strs(const std::string& key, const std::vector<std::string>& v) {
+    return add(key, 9, [&] {
+      put(uint32_t{8});
+      put(static_cast<uint64_t>(v.size()));
+      for (const std::string& e : v) put_str(e);
+    });
+  }
+  void write(const std::string& path) const {
+    std::string head = "GGUF";
+    const auto raw = [&](const auto& v) { head.append(reinterpret_cast<const char*>(&v), sizeof v); };
+    raw(uint32_t{3});       // version
+    raw(uint64_t{0});       // tensors
+    raw(uint64_t{n_keys_});
+    std::ofstream(path, std::ios::binary) << head << body_;
+  }
+
+ private:
+  template <typename F>
+  KeysOnlyGguf& add(const std::string& key, uint32_t type, F value) {
+    put_str(key);
+    put(type);
+    value();
+    ++n_keys_;
+    return *this;
+  }
+  template <typename T>
+  void put(T v) { body_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void put_str(const std::string& s) {
+    put(static_cast<uint64_t>(s.size()));
+    body_ += s;
+  }
+  std::string body_;
+  uint64_t n_keys_ = 0;
+};
 
 // A GGUF file whose only key is general.architecture = "mamba".
 TEST(FamilyGolden, UnsupportedArchitecture) {
   const std::string path = ::testing::TempDir() + "/slm_mamba_test.gguf";
-  {
-    std::ofstream out(path, std::ios::binary);
-    const auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-    const auto u64 = [&](uint64_t v) { out.write(reinterpret_cast<const char*>(&v), 8); };
-    const auto str = [&](const std::string& s) {
-      u64(s.size());
-      out.write(s.data(), static_cast<std::streamsize>(s.size()));
-    };
-    out.write("GGUF", 4);
-    u32(3);  // version
-    u64(0);  // tensors
-    u64(1);  // keys
-    str("general.architecture");
-    u32(8);  // GGUF string
-    str("mamba");
-  }
+  KeysOnlyGguf().str("general.architecture", "mamba").write(path);
   auto model = Model::load(path);
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.error().find("architecture 'mamba' is not supported"), std::string::npos) << model.error();
+  std::remove(path.c_str());
+}
+
+// A stablelm file with YaRN RoPE scaling (which slm does not implement) is refused by name.
+TEST(FamilyGolden, StableLmUnsupportedRopeScaling) {
+  const std::string path = ::testing::TempDir() + "/slm_stablelm_yarn_test.gguf";
+  KeysOnlyGguf()
+      .str("general.architecture", "stablelm")
+      .u32("stablelm.block_count", 2)
+      .u32("stablelm.embedding_length", 256)
+      .u32("stablelm.feed_forward_length", 512)
+      .u32("stablelm.attention.head_count", 4)
+      .u32("stablelm.rope.dimension_count", 16)
+      .f32("stablelm.attention.layer_norm_epsilon", 1e-5f)
+      .str("stablelm.rope.scaling.type", "yarn")
+      .strs("tokenizer.ggml.tokens", {"a", "b"})
+      .write(path);
+  auto model = Model::load(path);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.error().find("stablelm RoPE scaling 'yarn' is not supported"), std::string::npos) << model.error();
   std::remove(path.c_str());
 }
 

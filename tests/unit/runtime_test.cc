@@ -79,6 +79,42 @@ TEST(Ops, RmsNormMatchesDefinition) {
   for (int i = 0; i < 5; ++i) EXPECT_NEAR(y[i], x[i] / std::sqrt(ms + 1e-5) * w[i], 1e-6);
 }
 
+TEST(Ops, LayerNormMatchesDefinition) {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f, 0.5f, -0.25f}, w = {1.0f, 2.0f, 0.5f, 1.0f, -1.0f};
+  std::vector<float> b = {0.1f, 0.0f, -0.3f, 2.0f, 0.5f}, y(5);
+  ops::layer_norm(x.data(), w.data(), b.data(), y.data(), 5, 1e-5f);
+  double mean = 0, var = 0;
+  for (float v : x) mean += v;
+  mean /= 5;
+  for (float v : x) var += (v - mean) * (v - mean);
+  var /= 5;
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * w[i] + b[i], 1e-6) << i;
+  // Without weight and bias: zero mean, unit variance (less eps).
+  ops::layer_norm(x.data(), nullptr, nullptr, y.data(), 5, 0.0f);
+  EXPECT_NEAR(std::accumulate(y.begin(), y.end(), 0.0), 0.0, 1e-6);
+  EXPECT_NEAR(std::inner_product(y.begin(), y.end(), y.begin(), 0.0) / 5, 1.0, 1e-6);
+  // In place gives the same values bit for bit.
+  std::vector<float> z = x;
+  ops::layer_norm(x.data(), w.data(), b.data(), y.data(), 5, 1e-5f);
+  ops::layer_norm(z.data(), w.data(), b.data(), z.data(), 5, 1e-5f);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(z[i], y[i]) << i;
+}
+
+TEST(Ops, LayerNormRoundsLikeGgml) {
+  // ggml_norm rounds the mean to float before centring: on values far from zero the centred
+  // values (and so the output) follow that float mean, not the exact one.
+  std::vector<float> x(7), y(7);
+  for (int i = 0; i < 7; ++i) x[i] = 1000.0f + 0.001f * static_cast<float>(i * i);
+  ops::layer_norm(x.data(), nullptr, nullptr, y.data(), 7, 1e-5f);
+  double sum = 0;
+  for (float v : x) sum += v;
+  const float mean = static_cast<float>(sum) / 7.0f;
+  double var = 0;
+  for (float v : x) var += static_cast<double>((v - mean) * (v - mean));
+  const float s = 1.0f / std::sqrt(static_cast<float>(var / 7) + 1e-5f);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(y[i], (x[i] - mean) * s) << i;
+}
+
 TEST(Ops, SoftmaxSumsToOneAndKeepsOrder) {
   std::vector<float> x = {1.0f, 3.0f, -2.0f, 3.0f, 0.0f};
   ops::softmax(x.data(), 5);

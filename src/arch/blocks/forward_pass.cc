@@ -87,6 +87,14 @@ void project(ForwardPass& fp, const float* x, std::initializer_list<std::pair<co
   }
 }
 
+// Normalizes head h (D values, in place) with the q or k norm: RMSNorm or LayerNorm without bias,
+// one weight for every head or head h's own D weights.
+void head_norm(const ModelConfig& c, const float* w, int64_t h, float* x) {
+  const float* wh = c.qk_norm_per_head ? w + h * c.head_dim : w;
+  if (c.qk_norm_kind == NormKind::kLayer) ops::layer_norm(x, wh, nullptr, x, c.head_dim, c.norm_eps);
+  else ops::rms_norm(x, wh, x, c.head_dim, c.norm_eps);
+}
+
 }  // namespace
 
 void embed_tokens(ForwardPass& fp) {
@@ -166,13 +174,13 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
       if (lw.bv) ops::add(ws.v.data() + t * v_row, lw.bv, v_row);
       for (int64_t h = 0; h < H; ++h) {
         float* qh = q + h * D;
-        if (lw.q_norm) ops::rms_norm(qh, lw.q_norm, qh, D, c.norm_eps);
+        if (lw.q_norm) head_norm(c, lw.q_norm, h, qh);
         ops::rope(qh, cs, c.n_rot, neox);
         if (c.q_scale != 1.0f) ops::scale(qh, D, c.q_scale);
       }
       for (int64_t h = 0; h < Hkv; ++h) {
         float* kh = k + h * D;
-        if (lw.k_norm) ops::rms_norm(kh, lw.k_norm, kh, D, c.norm_eps);
+        if (lw.k_norm) head_norm(c, lw.k_norm, h, kh);
         ops::rope(kh, cs, c.n_rot, neox);
       }
       to_f16(k, kc + pos * k_row, k_row);

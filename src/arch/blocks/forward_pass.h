@@ -72,8 +72,8 @@ void rms_norm_rows(ForwardPass& fp, const float* in, const float* w, float* out,
 // y[t] += x[t] over T rows of C values
 void add_residual(ForwardPass& fp, float* y, const float* x);
 // out = self-attention of layer il over xn (ws.xn layout), writing this batch's keys and values
-// to the cache. Fused qkv, q/k/v biases, q/k norms, RoPE frequency factors, score soft-capping
-// and the layer's sliding window apply when the model has them.
+// to the cache. Fused qkv, q/k/v biases, q/k norms (shared or per head, RMS or LayerNorm), RoPE
+// frequency factors, score soft-capping and the layer's sliding window apply when the model has them.
 void attention(ForwardPass& fp, int il, const float* xn, float* out);
 // out = down(act(gate(xn)) * up(xn)), gate and up from one fused matrix when lw.gate is empty
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out);

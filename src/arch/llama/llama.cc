@@ -73,7 +73,9 @@ void forward(ForwardPass& fp) {
     blocks::norm_rows(fp, ws.x.data(), lw.attn_norm, lw.attn_norm_b, ws.xn.data(), c.n_embd);
     blocks::attention(fp, il, ws.xn.data(), ws.tmp.data());
     blocks::add_residual(fp, ws.x.data(), ws.tmp.data());
-    blocks::norm_rows(fp, ws.x.data(), lw.ffn_norm, lw.ffn_norm_b, ws.xn.data(), c.n_embd);
+    // Without ffn_norm (stablelm 2 12B's parallel residual) the FFN reads attn_norm's output,
+    // still in ws.xn: attention leaves its input alone.
+    if (lw.ffn_norm) blocks::norm_rows(fp, ws.x.data(), lw.ffn_norm, lw.ffn_norm_b, ws.xn.data(), c.n_embd);
     blocks::gated_ffn(fp, lw, ws.xn.data(), ws.tmp.data());
     blocks::add_residual(fp, ws.x.data(), ws.tmp.data());
   }

@@ -3,6 +3,8 @@
 #include "arch/registry.h"
 namespace slm::llama {
 Status load(const GgufFile& gguf, ModelConfig* cfg, ModelWeights* w);
+// Pre-norm attention and FFN blocks; also the forward pass of qwen2 and stablelm (a layer without
+// ffn_norm feeds attn_norm's output to the FFN: a parallel residual).
 void forward(ForwardPass& fp);
 // The hyperparameters of llama's block (common config, RMSNorm eps, RoPE base and scaling,
 // SwiGLU), shared by the families built on it; `style` is how the family's files rotate pairs.
