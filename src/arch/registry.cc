@@ -4,6 +4,7 @@
 
 #include "arch/gemma3/gemma3.h"
 #include "arch/llama/llama.h"
+#include "arch/phi3/phi3.h"
 #include "arch/qwen2/qwen2.h"
 
 namespace slm {
@@ -13,6 +14,7 @@ constexpr std::array kArchitectures = {
     Architecture{"llama", llama::load, llama::forward},
     Architecture{"gemma3", gemma3::load, gemma3::forward},
     Architecture{"qwen2", qwen2::load, llama::forward},  // llama's block plus q/k/v biases
+    Architecture{"phi3", phi3::load, llama::forward},    // llama's block, fused projections
 };
 
 }  // namespace
