@@ -51,7 +51,10 @@ MIN_LOGITS_STD = 2.0
 # Keys: arch, vocab (a ../shared/testdata/vocab name), pre (overrides tokenizer.ggml.pre), widths,
 # rope_base, eps, qkv_bias, tied, seed; optional: head_dim, n_rot, layer_norm (eps is LayerNorm's),
 # tensors(f, rng, n_vocab) -> dict (default llama_tensors; 1-D tensors and 2-D *_norm.weight stay
-# F32) and keys(writer, f) to add the family's own metadata. STABLELM: what the stablelm ones share.
+# F32), keys(writer, f) to add the family's own metadata, types (default TYPES), golden_of (compare
+# against another family's goldens), n_ctx (the goldens' context, default N_CTX) and extra_ctx (more
+# contexts for the f32 file, each golden <family>-f32-ctx<N>.json: for features chosen by the
+# context size, such as LongRoPE's tables). STABLELM: what the stablelm ones share.
 STABLELM = dict(arch="stablelm", n_layer=3, n_embd=256, n_head=4, n_ff=512, n_rot=16, rope_base=10000.0, eps=1e-5,
                 layer_norm=True, tied=False, tensors=lambda f, r, n_vocab: stablelm_tensors(f, r, n_vocab),
                 keys=lambda w, f: stablelm_keys(w, f))
@@ -85,7 +88,26 @@ FAMILIES = {
     # StableLM-2-12B: GQA, per-head q/k LayerNorms ([D, H]) and a parallel residual (no ffn_norm).
     "stablelm12b": dict(STABLELM, vocab="gpt-2", pre="stablelm2", n_head_kv=2, qkv_bias=False, qk_norm=True,
                         parallel=True, seed=33),
+    # Phi-3-mini-4k: fused q|k|v and gate|up, as many kv heads as query heads, and the sliding
+    # window key its real file carries (2047 there; here shorter than the prompts, so applying it,
+    # which llama.cpp does not, would show). Seed 33 is the one of 31..42 whose f32 goldens have
+    # the widest smallest gap between top-5 or greedy logits (0.0017): rounding noise flips ties.
+    "phi3": dict(arch="phi3", vocab="phi-3", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=4,
+                 n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=33,
+                 tensors=lambda f, r, n_vocab: phi3_tensors(f, r, n_vocab),
+                 keys=lambda w, f: phi3_keys(w, f, sliding_window=16, orig_ctx=N_CTX * 8)),
+    # Phi-3.5-mini / Phi-3-*-128k: LongRoPE factor tables and attention factor. The short factors
+    # apply up to 256 positions of context, the long ones above: the goldens run at n_ctx 512
+    # (long) and, for f32, again at 256 (short; llama.cpp rounds contexts up to 256, so the
+    # threshold cannot be lower). GQA as Phi-4-mini.
+    "phi3-128k": dict(arch="phi3", vocab="phi-3", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=2,
+                      n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=32,
+                      n_ctx=512, extra_ctx=[256], tensors=lambda f, r, n_vocab: phi3_tensors(f, r, n_vocab, True),
+                      keys=lambda w, f: phi3_keys(w, f, sliding_window=262144, orig_ctx=256,
+                                                  attn_factor=PHI35_ATTN_FACTOR)),
 }
+# The converter's attention factor for Phi-3.5-mini: sqrt(1 + ln(131072 / 4096) / ln(4096)).
+PHI35_ATTN_FACTOR = 1.1902380714238083
 TYPES = ["f32", "q8_0", "q4_k"]
 
 PROMPTS = [
@@ -201,6 +223,37 @@ def stablelm_tensors(f: dict, r: Rand, n_vocab: int) -> dict[str, np.ndarray]:
 def stablelm_keys(w: gguf.GGUFWriter, f: dict) -> None:
     # Written by the converter, read by neither llama.cpp nor slm (ffn_norm's absence decides).
     w.add_parallel_residual(bool(f.get("parallel")))
+
+
+def phi3_tensors(f: dict, r: Rand, n_vocab: int, longrope: bool = False) -> dict[str, np.ndarray]:
+    """phi3's tensor list as its converter writes it: attn_qkv [C, (H + 2 Hkv) D], ffn_up [C, 2F]
+    (gate rows first), no ffn_gate, separate output; with longrope the two top-level factor tables
+    [n_rot/2]."""
+    C, H, Hkv, F = f["n_embd"], f["n_head"], f["n_head_kv"], f["n_ff"]
+    D = head_dim(f)
+    t = {"token_embd.weight": r.embd(n_vocab, C)}
+    for il in range(f["n_layer"]):
+        p = f"blk.{il}."
+        t[p + "attn_norm.weight"] = r.norm(C)
+        t[p + "attn_qkv.weight"] = r.mat((H + 2 * Hkv) * D, C)
+        t[p + "attn_output.weight"] = r.mat(C, H * D, 0.5)
+        t[p + "ffn_norm.weight"] = r.norm(C)
+        t[p + "ffn_up.weight"] = r.mat(2 * F, C)
+        t[p + "ffn_down.weight"] = r.mat(C, F, 0.5)
+    t["output_norm.weight"] = r.norm(C)
+    t["output.weight"] = r.embd(n_vocab, C)
+    if longrope:
+        n_rot = f.get("n_rot", D)
+        t["rope_factors_long.weight"] = r.uniform(n_rot // 2, 1.0, 4.0)
+        t["rope_factors_short.weight"] = r.uniform(n_rot // 2, 1.0, 1.5)
+    return t
+
+
+def phi3_keys(w: gguf.GGUFWriter, f: dict, sliding_window: int, orig_ctx: int, attn_factor: float | None = None) -> None:
+    w.add_sliding_window(sliding_window)
+    w.add_rope_scaling_orig_ctx_len(orig_ctx)
+    if attn_factor is not None:
+        w.add_rope_scaling_attn_factors(attn_factor)
 
 
 def make_weights(f: dict, n_vocab: int) -> dict[str, np.ndarray]:
@@ -349,8 +402,8 @@ def row_summary(row: np.ndarray) -> dict:
     return {"lse": r4(lse), "std": r4(row64.std()), "top": [[int(i), r4(row[i])] for i in order]}
 
 
-def make_golden(family: str, path: Path, llama_cpp) -> dict:
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=N_CTX, n_ubatch=N_CTX, n_threads=N_THREADS,
+def make_golden(family: str, path: Path, llama_cpp, n_ctx: int = N_CTX) -> dict:
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, n_threads=N_THREADS,
                           n_threads_batch=N_THREADS, logits_all=True, flash_attn=False, seed=0, verbose=False)
     prompts, stds = [], []
     add_bos = False
@@ -376,7 +429,7 @@ def make_golden(family: str, path: Path, llama_cpp) -> dict:
         prompts.append({"text": text, "tokens": tokens, "positions": positions, "greedy": greedy, "greedy_gap": gaps})
     llm.close()
     return {"family": family, "file": "families/" + path.name, "file_sha256": sha256_of(path),
-            "generator": f"llama-cpp-python {llama_cpp.__version__}", "n_ctx": N_CTX, "top_n": TOP_N,
+            "generator": f"llama-cpp-python {llama_cpp.__version__}", "n_ctx": n_ctx, "top_n": TOP_N,
             "add_bos": add_bos, "logits_std": r4(float(np.mean(stds))), "prompts": prompts}
 
 
@@ -438,12 +491,17 @@ def main() -> None:
                               "golden": f"{f['golden_of']}-{qtype}", "prompts": []}, golden_path)
                 log(f"{path.name}: recorded in {golden_path} (its test reads {f['golden_of']}-{qtype}'s golden)")
             elif args.goldens:
-                g = make_golden(family, path, llama_cpp)
-                write_golden(g, golden_path)
-                log(f"{path.name}: logits std {g['logits_std']:.3f}, wrote {golden_path} "
-                    f"({golden_path.stat().st_size / 1e3:.0f} kB)")
-                if g["logits_std"] < MIN_LOGITS_STD:
-                    sys.exit(f"make_family_models: {path.name}: logits std {g['logits_std']} < {MIN_LOGITS_STD}")
+                # The family's context (default N_CTX), then for f32 any other contexts it lists.
+                runs = [(golden_path, f.get("n_ctx", N_CTX))]
+                if qtype == "f32":
+                    runs += [(GOLDEN_DIR / f"{family}-{qtype}-ctx{n}.json", n) for n in f.get("extra_ctx", [])]
+                for gpath, n_ctx in runs:
+                    g = make_golden(family, path, llama_cpp, n_ctx)
+                    write_golden(g, gpath)
+                    log(f"{path.name}: n_ctx {n_ctx}, logits std {g['logits_std']:.3f}, wrote {gpath} "
+                        f"({gpath.stat().st_size / 1e3:.0f} kB)")
+                    if g["logits_std"] < MIN_LOGITS_STD:
+                        sys.exit(f"make_family_models: {path.name}: logits std {g['logits_std']} < {MIN_LOGITS_STD}")
             else:
                 note = ""
                 if golden_path.exists():

@@ -4,6 +4,7 @@
 
 #include "arch/gemma3/gemma3.h"
 #include "arch/llama/llama.h"
+#include "arch/phi3/phi3.h"
 #include "arch/qwen2/qwen2.h"
 #include "arch/stablelm/stablelm.h"
 
@@ -15,6 +16,7 @@ constexpr std::array kArchitectures = {
     Architecture{"gemma3", gemma3::load, gemma3::forward},
     Architecture{"qwen2", qwen2::load, llama::forward},  // llama's block plus q/k/v biases
     Architecture{"stablelm", stablelm::load, llama::forward},  // llama's block with LayerNorms, partial NEOX RoPE
+    Architecture{"phi3", phi3::load, llama::forward},    // llama's block, fused projections
 };
 
 }  // namespace

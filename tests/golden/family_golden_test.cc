@@ -244,61 +244,98 @@ TEST(FamilyGolden, Qwen2Features) {
   check_features("families/qwen2-f32.gguf", {"GQA 4/2", "q/k/v biases", "tied embeddings"});
 }
 
-// A GGUF file of metadata keys only (no tensors): enough to reach an architecture's config checks.
-class KeysOnlyGguf {
+TEST(FamilyGolden, Phi3F32) { check_family("phi3-f32", true); }
+TEST(FamilyGolden, Phi3Q8_0) { check_family("phi3-q8_0", false); }
+TEST(FamilyGolden, Phi3Q4_K) { check_family("phi3-q4_k", false); }
+// n_ctx 512 > original_context_length 256: LongRoPE's long factors.
+TEST(FamilyGolden, Phi3_128kF32) { check_family("phi3-128k-f32", true); }
+TEST(FamilyGolden, Phi3_128kQ8_0) { check_family("phi3-128k-q8_0", false); }
+TEST(FamilyGolden, Phi3_128kQ4_K) { check_family("phi3-128k-q4_k", false); }
+// The same file at n_ctx 256 <= 256: the short factors.
+TEST(FamilyGolden, Phi3_128kF32ShortFactors) { check_family("phi3-128k-f32-ctx256", true); }
+
+TEST(FamilyGolden, Phi3Features) {
+  SLM_REQUIRE_FAMILY_MODEL("families/phi3-f32.gguf");
+  check_features("families/phi3-f32.gguf", {"RoPE base 10000 (NEOX)", "fused qkv and gate|up, SwiGLU",
+                                             "sliding window 16 in metadata, not applied (as llama.cpp)"});
+  SLM_REQUIRE_FAMILY_MODEL("families/phi3-128k-f32.gguf");
+  check_features("families/phi3-128k-f32.gguf",
+                  {"GQA 4/2", "RoPE attn factor 1.1902", "LongRoPE factors: long above context 256, short up to it"});
+}
+
+// A GGUF file with only the given keys and no tensors: strings, u32, f32 and string arrays.
+class TinyGguf {
  public:
-  KeysOnlyGguf& u32(const std::string& key, uint32_t v) { return add(key, 4, [&] { put(v); }); }
-  KeysOnlyGguf& f32(const std::string& key, float v) { return add(key, 6, [&] { put(v); }); }
-  KeysOnlyGguf& str(const std::string& key, const std::string& v) { return add(key, 8, [&] { put_str(v); }); }
-  KeysOnlyGguf& strs(const std::string& key, const std::vector<std::string>& v) {
-    return add(key, 9, [&] {
+  TinyGguf& str(const std::string& key, const std::string& v) { return kv(key, 8, [&] { s(v); }); }
+  TinyGguf& u32(const std::string& key, uint32_t v) { return kv(key, 4, [&] { put(v); }); }
+  TinyGguf& f32(const std::string& key, float v) { return kv(key, 6, [&] { put(v); }); }
+  TinyGguf& strs(const std::string& key, const std::vector<std::string>& v) {
+    return kv(key, 9, [&] {
       put(uint32_t{8});
-      put(static_cast<uint64_t>(v.size()));
-      for (const std::string& e : v) put_str(e);
+      put(uint64_t{v.size()});
+      for (const std::string& e : v) s(e);
     });
   }
   void write(const std::string& path) const {
-    std::string head = "GGUF";
-    const auto raw = [&](const auto& v) { head.append(reinterpret_cast<const char*>(&v), sizeof v); };
-    raw(uint32_t{3});       // version
-    raw(uint64_t{0});       // tensors
-    raw(uint64_t{n_keys_});
-    std::ofstream(path, std::ios::binary) << head << body_;
+    std::ofstream out(path, std::ios::binary);
+    out.write("GGUF", 4);
+    const uint32_t version = 3;
+    const uint64_t n_tensors = 0;
+    out.write(reinterpret_cast<const char*>(&version), 4);
+    out.write(reinterpret_cast<const char*>(&n_tensors), 8);
+    out.write(reinterpret_cast<const char*>(&n_keys_), 8);
+    out.write(body_.data(), static_cast<std::streamsize>(body_.size()));
   }
 
  private:
+  template <typename T>
+  void put(T v) { body_.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void s(const std::string& v) {
+    put(uint64_t{v.size()});
+    body_ += v;
+  }
   template <typename F>
-  KeysOnlyGguf& add(const std::string& key, uint32_t type, F value) {
-    put_str(key);
+  TinyGguf& kv(const std::string& key, uint32_t type, F value) {
+    s(key);
     put(type);
     value();
     ++n_keys_;
     return *this;
   }
-  template <typename T>
-  void put(T v) { body_.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void put_str(const std::string& s) {
-    put(static_cast<uint64_t>(s.size()));
-    body_ += s;
-  }
   std::string body_;
   uint64_t n_keys_ = 0;
 };
 
-// A GGUF file whose only key is general.architecture = "mamba".
-TEST(FamilyGolden, UnsupportedArchitecture) {
-  const std::string path = ::testing::TempDir() + "/slm_mamba_test.gguf";
-  KeysOnlyGguf().str("general.architecture", "mamba").write(path);
+std::string load_error(const TinyGguf& g, const std::string& name) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  g.write(path);
   auto model = Model::load(path);
-  ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.error().find("architecture 'mamba' is not supported"), std::string::npos) << model.error();
   std::remove(path.c_str());
+  return model.ok() ? "(loaded)" : model.error();
 }
 
-// A stablelm file with YaRN RoPE scaling (which slm does not implement) is refused by name.
+TEST(FamilyGolden, UnsupportedArchitecture) {
+  const std::string e = load_error(TinyGguf().str("general.architecture", "mamba"), "slm_mamba_test.gguf");
+  EXPECT_NE(e.find("architecture 'mamba' is not supported"), std::string::npos) << e;
+}
+
+// phi3 with YaRN scaling (llama.cpp would apply YaRN's ramp, which slm does not have).
+TEST(FamilyGolden, Phi3UnsupportedRopeScaling) {
+  TinyGguf g;
+  g.str("general.architecture", "phi3")
+      .u32("phi3.block_count", 1)
+      .u32("phi3.embedding_length", 64)
+      .u32("phi3.feed_forward_length", 128)
+      .u32("phi3.attention.head_count", 2)
+      .f32("phi3.attention.layer_norm_rms_epsilon", 1e-5f)
+      .str("phi3.rope.scaling.type", "yarn")
+      .strs("tokenizer.ggml.tokens", {"a", "b"});
+  const std::string e = load_error(g, "slm_phi3_yarn_test.gguf");
+  EXPECT_NE(e.find("phi3 RoPE scaling 'yarn' is not supported"), std::string::npos) << e;
+}
+
 TEST(FamilyGolden, StableLmUnsupportedRopeScaling) {
-  const std::string path = ::testing::TempDir() + "/slm_stablelm_yarn_test.gguf";
-  KeysOnlyGguf()
+  const std::string e = load_error(TinyGguf()
       .str("general.architecture", "stablelm")
       .u32("stablelm.block_count", 2)
       .u32("stablelm.embedding_length", 256)
@@ -307,12 +344,9 @@ TEST(FamilyGolden, StableLmUnsupportedRopeScaling) {
       .u32("stablelm.rope.dimension_count", 16)
       .f32("stablelm.attention.layer_norm_epsilon", 1e-5f)
       .str("stablelm.rope.scaling.type", "yarn")
-      .strs("tokenizer.ggml.tokens", {"a", "b"})
-      .write(path);
-  auto model = Model::load(path);
-  ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.error().find("stablelm RoPE scaling 'yarn' is not supported"), std::string::npos) << model.error();
-  std::remove(path.c_str());
+      .strs("tokenizer.ggml.tokens", {"a", "b"}),
+                                    "slm_stablelm_yarn_test.gguf");
+  EXPECT_NE(e.find("stablelm RoPE scaling 'yarn' is not supported"), std::string::npos) << e;
 }
 
 }  // namespace
