@@ -11,6 +11,7 @@ files are byte-identical on every machine) and scaled so the final logits have a
 deviation >= 2 over the vocabulary. Widths are multiples of 256 so the k-quants apply.
 
     usage: tools/make_family_models.py [--family NAME] [--out DIR] [--goldens]
+           tools/make_family_models.py [--family NAME] --full-size TYPE   (tools/full_size_models.py)
 
 Files: <out>/<family>-<type>.gguf, type f32, q8_0 (quantized here with the gguf package) and
 q4_k (llama.cpp's Q4_K_M via llama-cpp-python; skipped when it is not installed). <out> defaults
@@ -36,6 +37,7 @@ from gguf import GGMLQuantizationType as QT
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fetch_models import models_dir, sha256_of  # noqa: E402  (one cache rule, one hash helper)
+import full_size_models  # noqa: E402  (--full-size: the same families at real widths)
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCAB_DIR = ROOT.parent / "shared" / "testdata" / "vocab"
@@ -333,14 +335,13 @@ def copy_tokenizer(w: gguf.GGUFWriter, vocab: Path, pre: str | None, n_control: 
     return n_vocab
 
 
-def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
-    arch = f["arch"]
-    tmp = path.with_suffix(".gguf.tmp")
-    w = gguf.GGUFWriter(tmp, arch)
+def add_keys(w: gguf.GGUFWriter, family: str, f: dict, file_type: gguf.LlamaFileType) -> int:
+    """Every metadata key of a family file and its tokenizer; returns the vocabulary size.
+    (tools/full_size_models.py writes its files' keys through this too.)"""
     C, H = f["n_embd"], f["n_head"]
-    w.add_name(f"{family}-family-test")
-    w.add_file_type(int(gguf.LlamaFileType.ALL_F32 if qtype == "f32" else gguf.LlamaFileType.MOSTLY_Q8_0))
-    w.add_context_length(N_CTX * 8)
+    w.add_name(f.get("name", f"{family}-family-test"))
+    w.add_file_type(int(file_type))
+    w.add_context_length(f.get("ctx_train", N_CTX * 8))
     w.add_embedding_length(C)
     w.add_block_count(f["n_layer"])
     w.add_feed_forward_length(f["n_ff"])
@@ -357,7 +358,13 @@ def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
         w.add_layer_norm_rms_eps(f["eps"])
     if "keys" in f:
         f["keys"](w, f)
-    n_vocab = copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"], f.get("v3_control_tokens", 0))
+    return copy_tokenizer(w, vocab_path(f["vocab"]), f["pre"], f.get("v3_control_tokens", 0))
+
+
+def write_gguf(path: Path, family: str, f: dict, qtype: str) -> None:
+    tmp = path.with_suffix(".gguf.tmp")
+    w = gguf.GGUFWriter(tmp, f["arch"])
+    n_vocab = add_keys(w, family, f, gguf.LlamaFileType.ALL_F32 if qtype == "f32" else gguf.LlamaFileType.MOSTLY_Q8_0)
     for name, a in make_weights(f, n_vocab).items():
         # Like llama.cpp's quantizer, 2-D norm weights (per-head q/k norms) stay F32.
         if qtype == "q8_0" and a.ndim == 2 and not name.endswith("_norm.weight"):
@@ -460,10 +467,17 @@ def write_golden(g: dict, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--family", action="append", choices=list(FAMILIES))
+    ap.add_argument("--family", action="append", choices=list(dict.fromkeys([*FAMILIES, *full_size_models.SHAPES])))
     ap.add_argument("--out", type=Path, default=None, help="output dir (default: the model cache's families/)")
     ap.add_argument("--goldens", action="store_true", help=f"also write the llama.cpp goldens to {GOLDEN_DIR}")
+    ap.add_argument("--full-size", metavar="TYPE", choices=list(full_size_models.TYPES),
+                    help="write the family at a real model's widths instead, quantized as llama.cpp would: "
+                         f"{', '.join(full_size_models.TYPES)} (files in <out>/full/)")
     args = ap.parse_args()
+    if args.full_size:
+        for name in args.family or list(full_size_models.SHAPES):
+            full_size_models.write(sys.modules[__name__], name, args.full_size, args.out and args.out / "full")
+        return
     out = args.out or default_out()
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -475,6 +489,8 @@ def main() -> None:
         log("llama-cpp-python is not installed: skipping the q4_k files")
 
     for family in args.family or list(FAMILIES):
+        if family not in FAMILIES:
+            sys.exit(f"make_family_models: '{family}' is not in FAMILIES, only a full-size shape (use --full-size TYPE)")
         f = FAMILIES[family]
         for qtype in f.get("types", TYPES):
             path = out / f"{family}-{qtype}.gguf"

@@ -1,8 +1,11 @@
 // `slm bench`: prompt processing (pp) and generation (tg) speed, measured like llama-bench:
 // pp = one batch of N random tokens from an empty context; tg = N tokens one at a time from an
 // empty context. Each test runs once to warm up, then `reps` times; we print median, min, max.
+// --json also gives each row's load time (model load + session creation, seconds) and, for pp,
+// whether the last position's logits are finite and their top-5 ids (a cross-engine check).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -21,6 +24,7 @@ struct BenchOptions {
   std::vector<int32_t> threads;
   int32_t reps = 5;
   int32_t n_batch = 512;
+  int32_t n_ctx = 0;  // 0: just what the tests need
   bool json = false;
 };
 
@@ -29,7 +33,27 @@ struct Row {
   int threads = 0;
   double median = 0, min = 0, max = 0;  // tokens per second
   double gbps = 0;                      // weight bytes read per second (tg only)
+  double load_s = 0;                    // Model::load + Session::create
+  std::string logits;                   // pp only: JSON of the last position's logits check
 };
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// {"finite": true, "top5": [ids]}: random weights must still give finite logits, and two engines
+// given the same file and tokens should agree on the top ids.
+std::string logits_check(std::span<const float> l) {
+  const bool finite = std::all_of(l.begin(), l.end(), [](float x) { return std::isfinite(x); });
+  std::vector<int32_t> ids(l.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i);
+  const size_t k = std::min<size_t>(5, ids.size());
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k), ids.end(),
+                    [&](int32_t a, int32_t b) { return l[static_cast<size_t>(a)] > l[static_cast<size_t>(b)]; });
+  std::string s = std::string("{\"finite\": ") + (finite ? "true" : "false") + ", \"top5\": [";
+  for (size_t i = 0; i < k; ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
+  return s + "]}";
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -67,24 +91,31 @@ Action add_bench(CLI::App& app) {
   app.add_option("-t,--threads", o->threads, "thread counts to test (e.g. -t 1,2)")->delimiter(',');
   app.add_option("-r,--repetitions", o->reps, "measured repetitions per test")->capture_default_str();
   app.add_option("-b,--batch-size", o->n_batch, "prompt tokens per forward pass")->capture_default_str();
+  app.add_option("-c,--ctx-size", o->n_ctx, "context size (default: what -p/-n need)")->capture_default_str();
   app.add_flag("--json", o->json, "print JSON instead of a markdown table");
   return [o]() -> int {
     if (o->reps < 1) return fail("--repetitions must be at least 1");
     if (o->n_prompt < 0 || o->n_gen < 0) return fail("-p and -n must be >= 0");
+    if (o->n_ctx != 0 && o->n_ctx <= std::max(o->n_prompt, o->n_gen))
+      return fail("--ctx-size must be larger than -p and -n");
     if (o->threads.empty()) o->threads.push_back(0);
     std::vector<Row> rows;
     for (const std::string& name : o->models) {
+      const auto t_load = std::chrono::steady_clock::now();
       auto model = Model::load(name);
       if (!model) return fail(model.status());
+      const double model_s = seconds_since(t_load);
       const ModelInfo& info = (*model)->info();
       const std::vector<int32_t> prompt = random_tokens(std::max(o->n_prompt, o->n_gen), (*model)->n_vocab());
       for (int32_t threads : o->threads) {
         ContextParams cp;
-        cp.n_ctx = std::max(o->n_prompt, o->n_gen) + 1;
+        cp.n_ctx = o->n_ctx > 0 ? o->n_ctx : std::max(o->n_prompt, o->n_gen) + 1;
         cp.n_batch = o->n_batch;
         cp.n_threads = threads;
+        const auto t_session = std::chrono::steady_clock::now();
         auto session = Session::create(*model, cp);
         if (!session) return fail(session.status());
+        const double load_s = model_s + seconds_since(t_session);
         Session& s = **session;
         const std::string label = info.name.empty() ? info.path : info.name;
         if (o->n_prompt > 0) {
@@ -94,7 +125,8 @@ Action add_bench(CLI::App& app) {
           });
           if (!tps) return fail(tps.status());
           rows.push_back({label, "pp" + std::to_string(o->n_prompt), s.n_threads(), median(*tps),
-                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()), 0});
+                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()), 0,
+                          load_s, logits_check(s.last_logits())});
         }
         if (o->n_gen > 0) {
           auto tps = measure(o->reps, o->n_gen, [&] {
@@ -109,7 +141,7 @@ Action add_bench(CLI::App& app) {
           const double med = median(*tps);
           rows.push_back({label, "tg" + std::to_string(o->n_gen), s.n_threads(), med,
                           *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()),
-                          med * static_cast<double>(info.bytes_per_token) / 1e9});
+                          med * static_cast<double>(info.bytes_per_token) / 1e9, load_s, ""});
         }
       }
     }
@@ -118,9 +150,10 @@ Action add_bench(CLI::App& app) {
       for (size_t i = 0; i < rows.size(); ++i) {
         const Row& r = rows[i];
         std::printf("  {\"model\": \"%s\", \"test\": \"%s\", \"threads\": %d, \"tokens_per_second\": {\"median\": %.2f, "
-                    "\"min\": %.2f, \"max\": %.2f}, \"weight_gb_per_second\": %.2f, \"repetitions\": %d}%s\n",
-                    r.model.c_str(), r.test.c_str(), r.threads, r.median, r.min, r.max, r.gbps, o->reps,
-                    i + 1 < rows.size() ? "," : "");
+                    "\"min\": %.2f, \"max\": %.2f}, \"weight_gb_per_second\": %.2f, \"repetitions\": %d, "
+                    "\"load_seconds\": %.3f%s%s}%s\n",
+                    r.model.c_str(), r.test.c_str(), r.threads, r.median, r.min, r.max, r.gbps, o->reps, r.load_s,
+                    r.logits.empty() ? "" : ", \"last_logits\": ", r.logits.c_str(), i + 1 < rows.size() ? "," : "");
       }
       std::printf("]\n");
     } else {
