@@ -172,10 +172,6 @@ def full_family(m, name: str) -> tuple[str, dict] | None:
     shape = dict(SHAPES[name])
     family = shape.pop("family", name)
     model = shape.pop("model")
-    like = shape.pop("like", None)
-    if family not in m.FAMILIES and like in m.FAMILIES:
-        log(f"{name}: family '{family}' is not defined in make_family_models.FAMILIES yet: using '{like}'")
-        family = like
     if family not in m.FAMILIES:
         log(f"{name}: family '{family}' is not defined in make_family_models.FAMILIES yet (defined: "
             f"{', '.join(m.FAMILIES)}); its full-size shape ({model}) is skipped")
