@@ -97,7 +97,7 @@ FAMILIES = {
     "phi3": dict(arch="phi3", vocab="phi-3", pre=None, n_layer=3, n_embd=256, n_head=4, n_head_kv=4,
                  n_ff=512, rope_base=10000.0, eps=1e-5, qkv_bias=False, tied=False, seed=33,
                  tensors=lambda f, r, n_vocab: phi3_tensors(f, r, n_vocab),
-                 keys=lambda w, f: phi3_keys(w, f, sliding_window=16, orig_ctx=N_CTX * 8)),
+                 keys=lambda w, f: phi3_keys(w, f, sliding_window=f.get("swa", 16), orig_ctx=f.get("ctx_train", N_CTX * 8))),
     # Phi-3.5-mini / Phi-3-*-128k: LongRoPE factor tables and attention factor. The short factors
     # apply up to 256 positions of context, the long ones above: the goldens run at n_ctx 512
     # (long) and, for f32, again at 256 (short; llama.cpp rounds contexts up to 256, so the
