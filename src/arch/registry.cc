@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "arch/gemma/gemma.h"
+#include "arch/gemma2/gemma2.h"
 #include "arch/gemma3/gemma3.h"
 #include "arch/llama/llama.h"
 #include "arch/phi3/phi3.h"
@@ -13,6 +15,8 @@ namespace {
 
 constexpr std::array kArchitectures = {
     Architecture{"llama", llama::load, llama::forward},
+    Architecture{"gemma", gemma::load, llama::forward},      // llama's block, Gemma's configuration
+    Architecture{"gemma2", gemma2::load, gemma3::forward},   // gemma3's block without q/k norms
     Architecture{"gemma3", gemma3::load, gemma3::forward},
     Architecture{"qwen2", qwen2::load, llama::forward},  // llama's block plus q/k/v biases
     Architecture{"stablelm", stablelm::load, llama::forward},  // llama's block with LayerNorms, partial NEOX RoPE

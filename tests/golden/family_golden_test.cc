@@ -168,6 +168,27 @@ void check_features(const std::string& file, std::initializer_list<const char*> 
   for (const char* a : absent) EXPECT_EQ(std::find(f.begin(), f.end(), a), f.end()) << file << ": unexpected feature " << a;
 }
 
+TEST(FamilyGolden, GemmaF32) { check_family("gemma-f32", true); }
+TEST(FamilyGolden, GemmaQ8_0) { check_family("gemma-q8_0", false); }
+TEST(FamilyGolden, GemmaQ4_K) { check_family("gemma-q4_k", false); }
+TEST(FamilyGolden, Gemma2F32) { check_family("gemma2-f32", true); }
+TEST(FamilyGolden, Gemma2Q8_0) { check_family("gemma2-q8_0", false); }
+TEST(FamilyGolden, Gemma2Q4_K) { check_family("gemma2-q4_k", false); }
+
+TEST(FamilyGolden, GemmaFeatures) {
+  SLM_REQUIRE_FAMILY_MODEL("families/gemma-f32.gguf");
+  check_features("families/gemma-f32.gguf", {"MQA", "head size 256", "RoPE base 10000 (NEOX)", "GeGLU",
+                                             "embedding scale sqrt(n_embd)", "tied embeddings"});
+}
+
+TEST(FamilyGolden, Gemma2Features) {
+  SLM_REQUIRE_FAMILY_MODEL("families/gemma2-f32.gguf");
+  check_features("families/gemma2-f32.gguf",
+                 {"GQA 4/2", "head size 256", "attention soft-cap 50", "final soft-cap 30",
+                  "sliding window 16 on every other layer", "pre+post norms", "embedding scale sqrt(n_embd)",
+                  "tied embeddings"});
+}
+
 TEST(FamilyGolden, MistralF32) { check_family("mistral-f32", true); }
 TEST(FamilyGolden, MistralQ8_0) { check_family("mistral-q8_0", false); }
 TEST(FamilyGolden, MistralQ4_K) { check_family("mistral-q4_k", false); }
@@ -347,6 +368,31 @@ TEST(FamilyGolden, StableLmUnsupportedRopeScaling) {
       .strs("tokenizer.ggml.tokens", {"a", "b"}),
                                     "slm_stablelm_yarn_test.gguf");
   EXPECT_NE(e.find("stablelm RoPE scaling 'yarn' is not supported"), std::string::npos) << e;
+}
+
+// The keys a gemma / gemma2 file needs before its tensors are read; tests add the one to refuse.
+TinyGguf tiny_gemma(const std::string& arch, uint32_t value_length = 256) {
+  TinyGguf g;
+  g.str("general.architecture", arch)
+      .u32(arch + ".block_count", 1)
+      .u32(arch + ".embedding_length", 256)
+      .u32(arch + ".feed_forward_length", 512)
+      .u32(arch + ".attention.head_count", 1)
+      .u32(arch + ".attention.key_length", 256)
+      .u32(arch + ".attention.value_length", value_length)
+      .f32(arch + ".attention.layer_norm_rms_epsilon", 1e-6f)
+      .strs("tokenizer.ggml.tokens", {"a", "b"});
+  return g;
+}
+
+TEST(FamilyGolden, GemmaUnsupportedVariants) {
+  std::string e = load_error(tiny_gemma("gemma2").str("gemma2.rope.scaling.type", "yarn"), "slm_gemma2_yarn.gguf");
+  EXPECT_NE(e.find("gemma2 RoPE scaling 'yarn' is not supported"), std::string::npos) << e;
+  e = load_error(tiny_gemma("gemma2").f32("gemma2.final_logit_softcapping", 0.0f), "slm_gemma2_nocap.gguf");
+  EXPECT_NE(e.find("key 'gemma2.final_logit_softcapping' must be positive"), std::string::npos) << e;
+  e = load_error(tiny_gemma("gemma", 128), "slm_gemma_kv.gguf");
+  EXPECT_NE(e.find("gemma attention.key_length 256 != attention.value_length 128 is not supported"), std::string::npos)
+      << e;
 }
 
 }  // namespace
