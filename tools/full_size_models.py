@@ -61,7 +61,7 @@ SHAPES = {
                   vocab="qwen2", pre=None, ctx_train=32768, rope_base=1000000.0),
     "phi3": dict(model="Phi-3-mini", n_layer=32, n_embd=3072, n_head=32, n_head_kv=32, n_ff=8192, ctx_train=4096, swa=2047,
                  rope_base=10000.0),
-    "gemma2": dict(model="Gemma-2-2B", n_layer=26, n_embd=2304, n_head=8, n_head_kv=4, n_ff=9216, head_dim=256,
+    "gemma2": dict(model="Gemma-2-2B", n_layer=26, n_embd=2304, n_head=8, n_head_kv=4, n_ff=9216, head_dim=256, window=4096,
                    ctx_train=8192, rope_base=10000.0),
     "gemma": dict(model="Gemma-2B", n_layer=18, n_embd=2048, n_head=8, n_head_kv=1, n_ff=16384, head_dim=256,
                   ctx_train=8192, rope_base=10000.0),
