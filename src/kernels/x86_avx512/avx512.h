@@ -25,6 +25,12 @@
 
 #include "kernels/kernels.h"
 
+// Forces inlining where the compiler's size heuristics would otherwise give up on a kernel's
+// pieces: an out-of-line call inside a kernel loop spills every vector register (all are
+// caller-saved) and costs far more than the code size.
+#define SLM_ALWAYS_INLINE inline __attribute__((always_inline))
+#define SLM_LAMBDA_INLINE __attribute__((always_inline))
+
 namespace slm::avx512 {
 
 // Each file fills in its kernels over the AVX2 table (table.cc calls them in order).

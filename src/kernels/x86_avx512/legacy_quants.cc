@@ -20,6 +20,7 @@
 // operations and their order are the same whatever the number of rows (the x4 version only
 // batches the f16 conversions and scale products, lane for lane), so out[k] of vec_dot_x4 equals
 // vec_dot's result bit for bit, as kernels.h requires.
+#include <array>
 #include <cstddef>
 
 #include "kernels/types.h"
@@ -29,97 +30,87 @@ namespace slm::avx512 {
 namespace {
 using namespace detail;
 
-// ---- unpacking a pair of weight blocks ----------------------------------------------------------
+// ---- unpacking one weight block ------------------------------------------------------------------
 
-// The 32 4-bit quants of each of two blocks (qs0, and qs1 when kTwo; else zeros) as bytes in
-// element order: 128-bit lanes hold qs0 low nibbles, qs0 high nibbles, qs1 low, qs1 high.
-template <bool kTwo>
-inline __m512i nibbles_pair(const uint8_t* qs0, const uint8_t* qs1) {
-  const __m256i b0 = _mm256_broadcastsi128_si256(loadu128(qs0));
-  const __m256i b1 = kTwo ? _mm256_broadcastsi128_si256(loadu128(qs1)) : _mm256_setzero_si256();
-  __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
-  z = _mm512_mask_srli_epi16(z, 0xFF00FF00u, z, 4);  // words 8..15 and 24..31: lanes 1 and 3
-  return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+// The 32 4-bit quants of qs[16] as bytes in element order (low nibbles, then high nibbles).
+inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m256i b = _mm256_broadcastsi128_si256(loadu128(qs));
+  return _mm256_and_si256(_mm256_mask_srli_epi16(b, 0xFF00u, b, 4), _mm256_set1_epi8(0x0F));
+}
+// Adds 16 to the bytes whose fifth bit (bit j of the little-endian 32-bit qh) is set.
+inline __m256i add_fifth_bits(__m256i u, const uint8_t* qh) {
+  return _mm256_mask_add_epi8(u, _cvtu32_mask32(load_u32(qh)), u, _mm256_set1_epi8(16));
 }
 
-// Adds 16 to each byte whose fifth bit (bit j of the block's 32-bit qh) is set.
-template <bool kTwo>
-inline __m512i add_fifth_bits(__m512i u, const uint8_t* qh0, const uint8_t* qh1) {
-  uint64_t bits = load_u32(qh0);
-  if constexpr (kTwo) bits |= static_cast<uint64_t>(load_u32(qh1)) << 32;
-  return _mm512_mask_add_epi8(u, _cvtu64_mask64(bits), u, _mm512_set1_epi8(16));
-}
-
-// Per format: the block types, the bias and the pair unpacking (b0, and b1 when kTwo).
+// Per format: the block types, the bias (w = u - kBias) and the unpacking to u (unsigned).
 struct Q4_0 {
   using W = block_q4_0;
   using A = block_q8_0;
   static constexpr int kBias = 8;
-  template <bool kTwo>
-  static __m512i unpack(const uint8_t* b0, const uint8_t* b1) {
-    return nibbles_pair<kTwo>(b0 + offsetof(W, qs), b1 + offsetof(W, qs));
-  }
+  static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(W, qs)); }
 };
 struct Q4_1 {
   using W = block_q4_1;
   using A = block_q8_1;
   static constexpr int kBias = 0;
-  template <bool kTwo>
-  static __m512i unpack(const uint8_t* b0, const uint8_t* b1) {
-    return nibbles_pair<kTwo>(b0 + offsetof(W, qs), b1 + offsetof(W, qs));
-  }
+  static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(W, qs)); }
 };
 struct Q5_0 {
   using W = block_q5_0;
   using A = block_q8_0;
   static constexpr int kBias = 16;
-  template <bool kTwo>
-  static __m512i unpack(const uint8_t* b0, const uint8_t* b1) {
-    return add_fifth_bits<kTwo>(nibbles_pair<kTwo>(b0 + offsetof(W, qs), b1 + offsetof(W, qs)), b0 + offsetof(W, qh),
-                                b1 + offsetof(W, qh));
+  static __m256i unpack(const uint8_t* b) {
+    return add_fifth_bits(unpack_nibbles(b + offsetof(W, qs)), b + offsetof(W, qh));
   }
 };
 struct Q5_1 {
   using W = block_q5_1;
   using A = block_q8_1;
   static constexpr int kBias = 0;
-  template <bool kTwo>
-  static __m512i unpack(const uint8_t* b0, const uint8_t* b1) {
-    return add_fifth_bits<kTwo>(nibbles_pair<kTwo>(b0 + offsetof(W, qs), b1 + offsetof(W, qs)), b0 + offsetof(W, qh),
-                                b1 + offsetof(W, qh));
+  static __m256i unpack(const uint8_t* b) {
+    return add_fifth_bits(unpack_nibbles(b + offsetof(W, qs)), b + offsetof(W, qh));
   }
 };
 struct Q8_0 {
   using W = block_q8_0;
   using A = block_q8_0;
   static constexpr int kBias = 128;
-  template <bool kTwo>
-  static __m512i unpack(const uint8_t* b0, const uint8_t* b1) {
-    const __m512i lo = _mm512_castsi256_si512(loadu256(b0 + offsetof(W, qs)));
-    const __m512i q = _mm512_inserti64x4(lo, kTwo ? loadu256(b1 + offsetof(W, qs)) : _mm256_setzero_si256(), 1);
-    return _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));  // q + 128; zeros stay harmless
+  static __m256i unpack(const uint8_t* b) {
+    return _mm256_xor_si256(loadu256(b + offsetof(W, qs)), _mm256_set1_epi8(static_cast<char>(0x80)));  // q + 128
   }
 };
 
 template <class F>
 constexpr bool kHasMin = !std::is_same_v<typename F::A, block_q8_0>;
 
-// ---- activations and the integer dot ---------------------------------------------------------------
+// ---- the integer dot of one block -------------------------------------------------------------
+// Both forms are exact for any int8 activations, so either may serve any number of rows.
 
-// The quants of activation blocks (qs0, and qs1 when kTwo) as one register.
-template <bool kTwo>
-inline __m512i act_pair(const uint8_t* qs0, const uint8_t* qs1) {
-  const __m512i lo = _mm512_castsi256_si512(loadu256(qs0));
-  return _mm512_inserti64x4(lo, kTwo ? loadu256(qs1) : _mm256_setzero_si256(), 1);
+// One row: sum(w * a) = dpbusd(u, a) - dpbusd(bias, a).
+template <int kBias>
+inline __m256i dot_block(__m256i u, __m256i a) {
+  const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, a);
+  if constexpr (kBias == 0) return s;
+  const __m256i bias = _mm256_set1_epi8(static_cast<char>(kBias));
+  return _mm256_sub_epi32(s, _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, a));
 }
 
-// sum(w * a) per group of four bytes, w = u - kBias: exact.
+// Several rows share the weights, so the correction moves to the weight side: with the signed
+// weights w and a + 128 = a ^ 0x80 as the unsigned operand, sum((a + 128) * w) - 128 * sum(w).
+struct SignedWeights {
+  __m256i w;         // w = u - bias, -128 .. 127
+  __m256i neg_wsum;  // -128 * sum(w) per group of four bytes
+};
 template <int kBias>
-inline __m512i dot_pair(__m512i u, __m512i a) {
-  const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, a);
-  if constexpr (kBias == 0) return s;
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(kBias));
-  return _mm512_sub_epi32(s, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, a));
+inline SignedWeights signed_weights(__m256i u) {
+  SignedWeights s;
+  s.w = _mm256_sub_epi8(u, _mm256_set1_epi8(static_cast<char>(kBias)));  // q8_0: (q + 128) - 128 = q
+  const __m256i wsum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(0x80)), s.w);
+  s.neg_wsum = _mm256_sub_epi32(_mm256_setzero_si256(), wsum);
+  return s;
+}
+inline __m256i dot_block(const SignedWeights& s, __m256i a) {
+  return _mm256_dpbusd_epi32(s.neg_wsum, _mm256_xor_si256(a, _mm256_set1_epi8(static_cast<char>(0x80))), s.w);
 }
 
 // ---- f16 scales of four blocks ------------------------------------------------------------------
@@ -134,128 +125,154 @@ inline uint64_t gather4_u16(const uint8_t* p) {
 // The 32-bit fields (d and m, or d and s: two f16) at p + j * S for j < N, as 128 bits.
 template <size_t S, int N>
 inline __m128i gather4_u32(const uint8_t* p) {
-  uint64_t v[2] = {0, 0};
-  unroll<N>([&](auto jj) {
-    constexpr int j = decltype(jj)::value;
-    v[j / 2] |= static_cast<uint64_t>(load_u32(p + j * S)) << (32 * (j % 2));
+  __m128i v = _mm_cvtsi32_si128(static_cast<int>(load_u32(p)));  // vmovd, then vpinsrd from memory
+  unroll<N - 1>([&](auto jj) {
+    constexpr int j = decltype(jj)::value + 1;
+    v = _mm_insert_epi32(v, static_cast<int>(load_u32(p + j * S)), j);
   });
-  return _mm_set_epi64x(static_cast<int64_t>(v[1]), static_cast<int64_t>(v[0]));
-}
-
-// Index vector selecting float lane i for lanes 0..7 and lane j for lanes 8..15.
-inline __m512i pick2(int i, int j) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(i)), _mm256_set1_epi32(j), 1);
+  return v;
 }
 
 // ---- the kernel ---------------------------------------------------------------------------------
 
-// Running sums of one activation row: acc[p] takes pair p of every group of four blocks; for the
-// _1 types, ms lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0, 2, 4, 6 stay 0).
-struct RowAcc {
-  __m512 acc[2];
-  __m256 ms;
-};
+// Running sums of activation row r: acc[r][j] takes block j of every group of four blocks; for
+// the _1 types, ms[r] lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0, 2, 4,
+// 6 stay 0). They are separate arrays so that the compiler keeps acc in registers.
+template <class F>
+constexpr int kStep = kHasMin<F> ? 2 : 1;
 
-// Blocks i .. i + N - 1 (N = 1..4) of the weight row (w at block i) against R activation rows
-// (a[r] at block i).
+// The scale products of blocks i .. i + N - 1 (N = 1..4; w at block i of the weight row, a[r]
+// at block i of activation row r): d_w * d_a of block j for row r goes to
+// scale[(4r + j) * kStep]; for the _1 types (kStep = 2) the odd entries hold m_w * s_a, which
+// are also added to the rows' ms. Each product is one IEEE multiplication whatever R is.
 template <class F, int R, int N>
-inline void group(const uint8_t* w, const uint8_t* const* a, RowAcc* acc) {
+SLM_ALWAYS_INLINE void group_scales(const uint8_t* w, const uint8_t* const* a, __m256* ms, float* scale) {
   using W = typename F::W;
   using A = typename F::A;
   constexpr size_t kW = sizeof(W), kA = sizeof(A);
-  constexpr int kPairs = (N + 1) / 2;
-  __m512i u[2];
-  u[0] = F::template unpack<(N >= 2)>(w, w + kW);
-  if constexpr (N >= 3) u[1] = F::template unpack<(N == 4)>(w + 2 * kW, w + 3 * kW);
-
-  // sv[r][p]: the scale vector of pair p for row r (d_w * d_a, one product per block).
-  __m512 sv[R][2];
   if constexpr (!kHasMin<F>) {
     const __m128 wd = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kW, N>(w + offsetof(W, d)))));
     if constexpr (R == 1) {
       const __m128 ad = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d)))));
-      const __m512 p = _mm512_castps128_ps512(_mm_mul_ps(wd, ad));
-      for (int q = 0; q < kPairs; ++q) sv[0][q] = _mm512_permutexvar_ps(pick2(2 * q, 2 * q + 1), p);
+      _mm_store_ps(scale, _mm_mul_ps(wd, ad));
     } else {
       static_assert(R == 4);
-      // lanes 4r + j: block j of row r
-      const __m256i ad16 = _mm256_set_epi64x(
-          static_cast<int64_t>(gather4_u16<kA, N>(a[3] + offsetof(A, d))),
-          static_cast<int64_t>(gather4_u16<kA, N>(a[2] + offsetof(A, d))),
-          static_cast<int64_t>(gather4_u16<kA, N>(a[1] + offsetof(A, d))),
-          static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d))));
-      const __m512 p = _mm512_mul_ps(_mm512_broadcast_f32x4(wd), _mm512_cvtph_ps(ad16));
-      for (int r = 0; r < 4; ++r)
-        for (int q = 0; q < kPairs; ++q) sv[r][q] = _mm512_permutexvar_ps(pick2(4 * r + 2 * q, 4 * r + 2 * q + 1), p);
+      const __m256i ad = _mm256_set_epi64x(static_cast<int64_t>(gather4_u16<kA, N>(a[3] + offsetof(A, d))),
+                                           static_cast<int64_t>(gather4_u16<kA, N>(a[2] + offsetof(A, d))),
+                                           static_cast<int64_t>(gather4_u16<kA, N>(a[1] + offsetof(A, d))),
+                                           static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d))));
+      _mm512_store_ps(scale, _mm512_mul_ps(_mm512_broadcast_f32x4(wd), _mm512_cvtph_ps(ad)));
     }
   } else {
-    // lanes 2j, 2j + 1: d and m (weights) or d and s (activations) of block j
     static_assert(offsetof(W, m) == offsetof(W, d) + 2 && offsetof(A, s) == offsetof(A, d) + 2);
     const __m256 wdm = _mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d)));
     if constexpr (R == 1) {
       const __m256 p = _mm256_mul_ps(wdm, _mm256_cvtph_ps(gather4_u32<kA, N>(a[0] + offsetof(A, d))));
-      acc[0].ms = _mm256_mask_add_ps(acc[0].ms, 0xAA, acc[0].ms, p);
-      const __m512 p512 = _mm512_castps256_ps512(p);
-      for (int q = 0; q < kPairs; ++q) sv[0][q] = _mm512_permutexvar_ps(pick2(4 * q, 4 * q + 2), p512);
+      ms[0] = _mm256_mask_add_ps(ms[0], 0xAA, ms[0], p);
+      _mm256_store_ps(scale, p);
     } else {
       static_assert(R == 4);
       const __m512 w2 = _mm512_broadcast_f32x8(wdm);
-      for (int h = 0; h < 2; ++h) {  // rows 2h (lanes 0..7) and 2h + 1 (lanes 8..15)
+      unroll<2>([&](auto hh) {
+        constexpr int h = decltype(hh)::value;
         const __m256i ad = _mm256_inserti128_si256(_mm256_castsi128_si256(gather4_u32<kA, N>(a[2 * h] + offsetof(A, d))),
                                                    gather4_u32<kA, N>(a[2 * h + 1] + offsetof(A, d)), 1);
         const __m512 p = _mm512_mul_ps(w2, _mm512_cvtph_ps(ad));
-        for (int k = 0; k < 2; ++k) {
-          const __m256 pk = k == 0 ? _mm512_castps512_ps256(p) : _mm512_extractf32x8_ps(p, 1);
-          acc[2 * h + k].ms = _mm256_mask_add_ps(acc[2 * h + k].ms, 0xAA, acc[2 * h + k].ms, pk);
-          for (int q = 0; q < kPairs; ++q)
-            sv[2 * h + k][q] = _mm512_permutexvar_ps(pick2(8 * k + 4 * q, 8 * k + 4 * q + 2), p);
-        }
-      }
+        ms[2 * h] = _mm256_mask_add_ps(ms[2 * h], 0xAA, ms[2 * h], _mm512_castps512_ps256(p));
+        ms[2 * h + 1] = _mm256_mask_add_ps(ms[2 * h + 1], 0xAA, ms[2 * h + 1], _mm512_extractf32x8_ps(p, 1));
+        _mm512_store_ps(scale + 16 * h, p);
+      });
     }
-  }
-
-  for (int r = 0; r < R; ++r) {
-    const uint8_t* qs = a[r] + offsetof(A, qs);
-    unroll<kPairs>([&](auto qq) {
-      constexpr int q = decltype(qq)::value;
-      constexpr bool two = 2 * q + 1 < N;
-      const __m512i x = act_pair<two>(qs + 2 * q * kA, qs + (2 * q + 1) * kA);
-      const __m512i s = dot_pair<F::kBias>(u[q], x);
-      acc[r].acc[q] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), sv[r][q], acc[r].acc[q]);
-    });
   }
 }
 
+// The dots of blocks i .. i + N - 1 (pointers as above) with their scale products: per block and
+// row, the integer dot (8 int32 lanes), converted to float, times the broadcast d_w * d_a, into
+// acc[j]. The products are read with broadcast loads folded into the FMA (no vector-pipe work).
+template <class F, int R, int N>
+SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m256 (*acc)[4], const float* scale) {
+  using A = typename F::A;
+  constexpr size_t kW = sizeof(typename F::W), kA = sizeof(A);
+  unroll<N>([&](auto jj) {
+    constexpr int j = decltype(jj)::value;
+    const __m256i u = F::unpack(w + j * kW);
+    auto row = [&](auto rr, __m256i s) SLM_LAMBDA_INLINE {
+      constexpr int r = decltype(rr)::value;
+      const __m256 d = _mm256_broadcast_ss(scale + (4 * r + j) * kStep<F>);
+      acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[r][j]);
+    };
+    if constexpr (R == 1 || F::kBias == 0) {
+      unroll<R>([&](auto rr) { row(rr, dot_block<F::kBias>(u, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
+    } else {
+      const SignedWeights sw = signed_weights<F::kBias>(u);
+      unroll<R>([&](auto rr) { row(rr, dot_block(sw, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
+    }
+  });
+}
+
 // out[r] = w . (a + r * a_stride) for r < R.
+//
+// The scale products of each group of four blocks are computed one group ahead and kept in
+// memory: the FMAs then load them long after the stores, where a load right behind its store
+// would stall on store-to-load forwarding (a 64-byte store read back as 4-byte broadcasts), and
+// keeping them in registers would cost a permute per block and row.
 template <class F, int R>
 inline void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride, float* out) {
   using W = typename F::W;
   using A = typename F::A;
-  const auto* w = static_cast<const uint8_t*>(wv);
-  const uint8_t* a[R];
-  RowAcc acc[R];
-  for (int r = 0; r < R; ++r) {
-    a[r] = static_cast<const uint8_t*>(av) + r * a_stride;
-    acc[r].acc[0] = acc[r].acc[1] = _mm512_setzero_ps();
-    acc[r].ms = _mm256_setzero_ps();
-  }
+  constexpr size_t kW = sizeof(W), kA = sizeof(A);
+  const auto* w0 = static_cast<const uint8_t*>(wv);
+  const uint8_t* a0[R];
+  __m256 acc[R][4], ms[R];
+  unroll<R>([&](auto r) {
+    a0[r] = static_cast<const uint8_t*>(av) + r * a_stride;
+    unroll<4>([&](auto j) { acc[r][j] = _mm256_setzero_ps(); });
+    ms[r] = _mm256_setzero_ps();
+  });
   const int64_t nb = n / QK;
+  alignas(64) float scale[2][4 * R * kStep<F>];
+  auto at = [&](const uint8_t* const* base, int64_t i, const uint8_t** p) SLM_LAMBDA_INLINE {
+    unroll<R>([&](auto r) { p[r] = base[r] + i * kA; });
+  };
+  auto tail_scales = [&](int64_t i, float* dst) SLM_LAMBDA_INLINE {  // the last, partial group
+    const uint8_t* a[R];
+    at(a0, i, a);
+    switch (nb - i) {
+      case 1: group_scales<F, R, 1>(w0 + i * kW, a, ms, dst); break;
+      case 2: group_scales<F, R, 2>(w0 + i * kW, a, ms, dst); break;
+      default: group_scales<F, R, 3>(w0 + i * kW, a, ms, dst); break;
+    }
+  };
+  auto scales = [&](int64_t i, float* dst) SLM_LAMBDA_INLINE {  // of the group at block i
+    const uint8_t* a[R];
+    at(a0, i, a);
+    if (nb - i >= 4) return group_scales<F, R, 4>(w0 + i * kW, a, ms, dst);  // inline: the common case
+    tail_scales(i, dst);
+  };
+  if (nb > 0) scales(0, scale[0]);
   int64_t i = 0;
-  for (; i + 4 <= nb; i += 4) {
-    group<F, R, 4>(w, a, acc);
-    w += 4 * sizeof(W);
-    for (int r = 0; r < R; ++r) a[r] += 4 * sizeof(A);
+  int cur = 0;
+  for (; i + 4 <= nb; i += 4, cur ^= 1) {
+    if (i + 4 < nb) scales(i + 4, scale[cur ^ 1]);
+    const float* sp = scale[cur];
+    const uint8_t* a[R];
+    at(a0, i, a);
+    group_dots<F, R, 4>(w0 + i * kW, a, acc, sp);
   }
+  const float* sp = scale[cur];
+  const uint8_t* a[R];
+  at(a0, i, a);
   switch (nb - i) {
-    case 3: group<F, R, 3>(w, a, acc); break;
-    case 2: group<F, R, 2>(w, a, acc); break;
-    case 1: group<F, R, 1>(w, a, acc); break;
+    case 3: group_dots<F, R, 3>(w0 + i * kW, a, acc, sp); break;
+    case 2: group_dots<F, R, 2>(w0 + i * kW, a, acc, sp); break;
+    case 1: group_dots<F, R, 1>(w0 + i * kW, a, acc, sp); break;
     default: break;
   }
-  for (int r = 0; r < R; ++r) {
-    out[r] = hsum(_mm512_add_ps(acc[r].acc[0], acc[r].acc[1]));
-    if constexpr (kHasMin<F>) out[r] += hsum(acc[r].ms);
-  }
+  unroll<R>([&](auto r) {
+    const __m256* v = acc[r];
+    out[r] = hsum(_mm256_add_ps(_mm256_add_ps(v[0], v[1]), _mm256_add_ps(v[2], v[3])));
+    if constexpr (kHasMin<F>) out[r] += hsum(ms[r]);
+  });
 }
 
 template <class F>
