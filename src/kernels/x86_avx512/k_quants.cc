@@ -58,26 +58,19 @@ inline __m512i nibbles_lo_hi(const uint8_t* p) {
   return _mm512_and_si512(_mm512_mask_srli_epi16(b, 0xFFFF0000u, b, 4), _mm512_set1_epi8(0x0F));
 }
 
-// Per activation row of a q4_K/q5_K dot: the float accumulators and this super-block's integer sum.
-struct MinRow {
-  __m512 acc;
-  __m256 acc_min;
-  __m512i sumi;
-  float d;
-  const uint8_t* q8;
-};
-
 // q4_K and q5_K share everything but the unpacking of chunk c (weights 64c .. 64c + 63):
-// kFifth adds q5_K's high bits.
+// kFifth adds q5_K's high bits. Each row's integer sum runs in two chains (even and odd chunks)
+// so that the dependent vpdpwssd latencies overlap.
 template <bool kFifth, int NR>
 inline void dot_q45_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
   using B = std::conditional_t<kFifth, block_q5_K, block_q4_K>;
-  MinRow row[NR];
-  for (int r = 0; r < NR; ++r) {
-    row[r].acc = _mm512_setzero_ps();
-    row[r].acc_min = _mm256_setzero_ps();
-  }
+  __m512 acc[NR];
+  __m256 acc_min[NR];
+  unroll<NR>([&](auto r) {
+    acc[r] = _mm512_setzero_ps();
+    acc_min[r] = _mm256_setzero_ps();
+  });
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(B);
     const float xd = load_f16(x + offsetof(B, d));
@@ -87,16 +80,19 @@ inline void dot_q45_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_
     // mins as words m0 m0 m1 m1 .. m7 m7, to pair with the 16 bsums
     const __m256i mins16 = _mm256_cvtepu8_epi16(
         _mm_shuffle_epi8(sm8, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
-    for (int r = 0; r < NR; ++r) {
+    float d[NR];
+    const uint8_t* q8[NR];
+    __m512i sumi[NR][2];
+    unroll<NR>([&](auto r) {
       const uint8_t* y = ab + r * a_stride + i * sizeof(block_q8_K);
       const float dy = load_f32(y + kQ8d);
-      row[r].d = xd * dy;
+      d[r] = xd * dy;
       const float dmin = xdmin * dy;
       const __m256i min_prod = _mm256_madd_epi16(mins16, loadu256(y + kQ8bsums));  // min_s * bsum32_s
-      row[r].acc_min = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(min_prod), row[r].acc_min);
-      row[r].sumi = _mm512_setzero_si512();
-      row[r].q8 = y + kQ8qs;
-    }
+      acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(min_prod), acc_min[r]);
+      sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
+      q8[r] = y + kQ8qs;
+    });
     [[maybe_unused]] __m512i qh;
     if constexpr (kFifth) {
       // bit 2c of qh[j] in the low half, bit 2c + 1 moved down to bit 2c in the high half
@@ -115,22 +111,24 @@ inline void dot_q45_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_
         u = or_and(u, hb, _mm512_set1_epi8(0x10));
       }
       const __m512i sc = _mm512_permutexvar_epi32(pick2(2 * c, 2 * c + 1), sm32);
-      for (int r = 0; r < NR; ++r) {
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, loadu512(row[r].q8 + 64 * c));
-        row[r].sumi = _mm512_dpwssd_epi32(row[r].sumi, p, sc);
-      }
+      unroll<NR>([&](auto r) {
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, loadu512(q8[r] + 64 * c));
+        sumi[r][c % 2] = _mm512_dpwssd_epi32(sumi[r][c % 2], p, sc);
+      });
     });
-    for (int r = 0; r < NR; ++r)
-      row[r].acc = _mm512_fmadd_ps(_mm512_set1_ps(row[r].d), _mm512_cvtepi32_ps(row[r].sumi), row[r].acc);
+    unroll<NR>([&](auto r) {
+      const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[r][0], sumi[r][1]));
+      acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d[r]), f, acc[r]);
+    });
   }
-  for (int r = 0; r < NR; ++r) out[r] = hsum(row[r].acc) - hsum(row[r].acc_min);
+  unroll<NR>([&](auto r) { out[r] = hsum(acc[r]) - hsum(acc_min[r]); });
 }
 
 template <int NR>
 inline void dot_q6_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_stride, float* out) {
   assert(n % QK_K == 0);
   __m512 acc[NR];
-  for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+  unroll<NR>([&](auto r) { acc[r] = _mm512_setzero_ps(); });
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const uint8_t* x = wb + i * sizeof(block_q6_K);
     const float xd = load_f16(x + offsetof(block_q6_K, d));
@@ -141,15 +139,16 @@ inline void dot_q6_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_s
 
     float d[NR];
     const uint8_t* q8[NR];
-    __m512i sumi[NR];
-    for (int r = 0; r < NR; ++r) {
+    __m512i sumi[NR][2];
+    unroll<NR>([&](auto r) {
       const uint8_t* y = ab + r * a_stride + i * sizeof(block_q8_K);
       d[r] = xd * load_f32(y + kQ8d);
       // -32 * sum(scale_s * bsum_s): the +32 bias of u, taken off up front
       const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(neg_sc16, loadu256(y + kQ8bsums)), 5);
-      sumi[r] = _mm512_zextsi256_si512(bias);
+      sumi[r][0] = _mm512_zextsi256_si512(bias);
+      sumi[r][1] = _mm512_setzero_si512();
       q8[r] = y + kQ8qs;
-    }
+    });
 
     const uint8_t* ql = x + offsetof(block_q6_K, ql);
     const uint8_t* qhp = x + offsetof(block_q6_K, qh);
@@ -170,15 +169,18 @@ inline void dot_q6_K(int64_t n, const uint8_t* wb, const uint8_t* ab, size_t a_s
                                               4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 2, 4 * k + 3, 4 * k + 3,
                                               4 * k + 3, 4 * k + 3);
         const __m512i sc = _mm512_permutexvar_epi32(idx, sc32);
-        for (int r = 0; r < NR; ++r) {
+        unroll<NR>([&](auto r) {
           const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, loadu512(q8[r] + 64 * k));
-          sumi[r] = _mm512_dpwssd_epi32(sumi[r], p, sc);
-        }
+          sumi[r][k % 2] = _mm512_dpwssd_epi32(sumi[r][k % 2], p, sc);
+        });
       });
     });
-    for (int r = 0; r < NR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d[r]), _mm512_cvtepi32_ps(sumi[r]), acc[r]);
+    unroll<NR>([&](auto r) {
+      const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[r][0], sumi[r][1]));
+      acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d[r]), f, acc[r]);
+    });
   }
-  for (int r = 0; r < NR; ++r) out[r] = hsum(acc[r]);
+  unroll<NR>([&](auto r) { out[r] = hsum(acc[r]); });
 }
 
 template <void (*Dot)(int64_t, const uint8_t*, const uint8_t*, size_t, float*)>
