@@ -42,12 +42,14 @@ inline __m256i add_fifth_bits(__m256i u, const uint8_t* qh) {
   return _mm256_mask_add_epi8(u, _cvtu32_mask32(load_u32(qh)), u, _mm256_set1_epi8(16));
 }
 
-// Per format: the block types, the bias (w = u - kBias) and the unpacking to u (unsigned).
+// Per format: the block types, the bias (w = u - kBias), the unpacking to u (unsigned) and, for
+// the signed formats, straight to w.
 struct Q4_0 {
   using W = block_q4_0;
   using A = block_q8_0;
   static constexpr int kBias = 8;
   static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(W, qs)); }
+  static __m256i unpack_signed(const uint8_t* b) { return _mm256_sub_epi8(unpack(b), _mm256_set1_epi8(8)); }
 };
 struct Q4_1 {
   using W = block_q4_1;
@@ -62,6 +64,11 @@ struct Q5_0 {
   static __m256i unpack(const uint8_t* b) {
     return add_fifth_bits(unpack_nibbles(b + offsetof(W, qs)), b + offsetof(W, qh));
   }
+  // w = nibble - 16 where the fifth bit is clear, else the nibble: one masked subtraction
+  static __m256i unpack_signed(const uint8_t* b) {
+    const __m256i nib = unpack_nibbles(b + offsetof(W, qs));
+    return _mm256_mask_sub_epi8(nib, _cvtu32_mask32(~load_u32(b + offsetof(W, qh))), nib, _mm256_set1_epi8(16));
+  }
 };
 struct Q5_1 {
   using W = block_q5_1;
@@ -75,8 +82,9 @@ struct Q8_0 {
   using W = block_q8_0;
   using A = block_q8_0;
   static constexpr int kBias = 128;
-  static __m256i unpack(const uint8_t* b) {
-    return _mm256_xor_si256(loadu256(b + offsetof(W, qs)), _mm256_set1_epi8(static_cast<char>(0x80)));  // q + 128
+  static __m256i unpack_signed(const uint8_t* b) { return loadu256(b + offsetof(W, qs)); }
+  static __m256i unpack(const uint8_t* b) {  // q + 128
+    return _mm256_xor_si256(unpack_signed(b), _mm256_set1_epi8(static_cast<char>(0x80)));
   }
 };
 
@@ -98,16 +106,12 @@ inline __m256i dot_block(__m256i u, __m256i a) {
 // Several rows share the weights, so the correction moves to the weight side: with the signed
 // weights w and a + 128 = a ^ 0x80 as the unsigned operand, sum((a + 128) * w) - 128 * sum(w).
 struct SignedWeights {
-  __m256i w;         // w = u - bias, -128 .. 127
+  __m256i w;         // -128 .. 127
   __m256i neg_wsum;  // -128 * sum(w) per group of four bytes
 };
-template <int kBias>
-inline SignedWeights signed_weights(__m256i u) {
-  SignedWeights s;
-  s.w = _mm256_sub_epi8(u, _mm256_set1_epi8(static_cast<char>(kBias)));  // q8_0: (q + 128) - 128 = q
-  const __m256i wsum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(0x80)), s.w);
-  s.neg_wsum = _mm256_sub_epi32(_mm256_setzero_si256(), wsum);
-  return s;
+inline SignedWeights signed_weights(__m256i w) {
+  const __m256i wsum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(0x80)), w);
+  return {w, _mm256_sub_epi32(_mm256_setzero_si256(), wsum)};
 }
 inline __m256i dot_block(const SignedWeights& s, __m256i a) {
   return _mm256_dpbusd_epi32(s.neg_wsum, _mm256_xor_si256(a, _mm256_set1_epi8(static_cast<char>(0x80))), s.w);
@@ -135,8 +139,8 @@ inline __m128i gather4_u32(const uint8_t* p) {
 
 // ---- the kernel ---------------------------------------------------------------------------------
 
-// Running sums of activation row r: acc[r][j] takes block j of every group of four blocks; for
-// the _1 types, ms[r] lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0, 2, 4,
+// Running sums of activation row r: acc[r][j % 2] takes block j of every group of four blocks;
+// for the _1 types, ms[r] lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0, 2, 4,
 // 6 stay 0). They are separate arrays so that the compiler keeps acc in registers.
 template <class F>
 constexpr int kStep = kHasMin<F> ? 2 : 1;
@@ -190,21 +194,21 @@ SLM_ALWAYS_INLINE void group_scales(const uint8_t* w, const uint8_t* const* a, _
 // row, the integer dot (8 int32 lanes), converted to float, times the broadcast d_w * d_a, into
 // acc[j]. The products are read with broadcast loads folded into the FMA (no vector-pipe work).
 template <class F, int R, int N>
-SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m256 (*acc)[4], const float* scale) {
+SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m256 (*acc)[2], const float* scale) {
   using A = typename F::A;
   constexpr size_t kW = sizeof(typename F::W), kA = sizeof(A);
   unroll<N>([&](auto jj) {
     constexpr int j = decltype(jj)::value;
-    const __m256i u = F::unpack(w + j * kW);
     auto row = [&](auto rr, __m256i s) SLM_LAMBDA_INLINE {
       constexpr int r = decltype(rr)::value;
       const __m256 d = _mm256_broadcast_ss(scale + (4 * r + j) * kStep<F>);
-      acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[r][j]);
+      acc[r][j % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[r][j % 2]);
     };
     if constexpr (R == 1 || F::kBias == 0) {
+      const __m256i u = F::unpack(w + j * kW);
       unroll<R>([&](auto rr) { row(rr, dot_block<F::kBias>(u, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
     } else {
-      const SignedWeights sw = signed_weights<F::kBias>(u);
+      const SignedWeights sw = signed_weights(F::unpack_signed(w + j * kW));
       unroll<R>([&](auto rr) { row(rr, dot_block(sw, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
     }
   });
@@ -223,10 +227,10 @@ inline void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride,
   constexpr size_t kW = sizeof(W), kA = sizeof(A);
   const auto* w0 = static_cast<const uint8_t*>(wv);
   const uint8_t* a0[R];
-  __m256 acc[R][4], ms[R];
+  __m256 acc[R][2], ms[R];
   unroll<R>([&](auto r) {
     a0[r] = static_cast<const uint8_t*>(av) + r * a_stride;
-    unroll<4>([&](auto j) { acc[r][j] = _mm256_setzero_ps(); });
+    acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     ms[r] = _mm256_setzero_ps();
   });
   const int64_t nb = n / QK;
@@ -269,8 +273,7 @@ inline void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride,
     default: break;
   }
   unroll<R>([&](auto r) {
-    const __m256* v = acc[r];
-    out[r] = hsum(_mm256_add_ps(_mm256_add_ps(v[0], v[1]), _mm256_add_ps(v[2], v[3])));
+    out[r] = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
     if constexpr (kHasMin<F>) out[r] += hsum(ms[r]);
   });
 }
