@@ -221,7 +221,7 @@ SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m
 // would stall on store-to-load forwarding (a 64-byte store read back as 4-byte broadcasts), and
 // keeping them in registers would cost a permute per block and row.
 template <class F, int R>
-inline void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride, float* out) {
+SLM_ALWAYS_INLINE void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride, float* out) {
   using W = typename F::W;
   using A = typename F::A;
   constexpr size_t kW = sizeof(W), kA = sizeof(A);
@@ -273,16 +273,57 @@ inline void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride,
     default: break;
   }
   unroll<R>([&](auto r) {
-    out[r] = hsum(_mm256_add_ps(acc[r][0], acc[r][1]));
-    if constexpr (kHasMin<F>) out[r] += hsum(ms[r]);
+    const __m256 sum = _mm256_add_ps(acc[r][0], acc[r][1]);
+    out[r] = hsum(kHasMin<F> ? _mm256_add_ps(sum, ms[r]) : sum);
+  });
+}
+
+// One activation row (vec_dot): the same arithmetic as dot_rows with R = 1, without its
+// pipelining. Rows are short in practice (a 576-wide model has 18 blocks per row), so the
+// products stay in a register and are broadcast with a permute: no stack buffer, no store.
+template <class F, int N>
+SLM_ALWAYS_INLINE void group1(const uint8_t* w, const uint8_t* a, __m256* acc, __m256& ms) {
+  using W = typename F::W;
+  using A = typename F::A;
+  constexpr size_t kW = sizeof(W), kA = sizeof(A);
+  __m256 sv;  // lane j * kStep: d_w * d_a of block j; for the _1 types lane 2j + 1: m_w * s_a
+  if constexpr (!kHasMin<F>) {
+    const __m128 wd = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kW, N>(w + offsetof(W, d)))));
+    const __m128 ad = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kA, N>(a + offsetof(A, d)))));
+    sv = _mm256_castps128_ps256(_mm_mul_ps(wd, ad));
+  } else {
+    sv = _mm256_mul_ps(_mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d))),
+                       _mm256_cvtph_ps(gather4_u32<kA, N>(a + offsetof(A, d))));
+    ms = _mm256_mask_add_ps(ms, 0xAA & ((1u << (2 * N)) - 1), ms, sv);
+  }
+  unroll<N>([&](auto jj) {
+    constexpr int j = decltype(jj)::value;
+    const __m256i s = dot_block<F::kBias>(F::unpack(w + j * kW), loadu256(a + j * kA + offsetof(A, qs)));
+    const __m256 d = _mm256_permutexvar_ps(_mm256_set1_epi32(j * kStep<F>), sv);
+    acc[j % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[j % 2]);
   });
 }
 
 template <class F>
+SLM_ALWAYS_INLINE float dot_row1(int64_t n, const uint8_t* w, const uint8_t* a) {
+  constexpr size_t kW = sizeof(typename F::W), kA = sizeof(typename F::A);
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, ms = _mm256_setzero_ps();
+  const int64_t nb = n / QK;
+  int64_t i = 0;
+  for (; i + 4 <= nb; i += 4) group1<F, 4>(w + i * kW, a + i * kA, acc, ms);
+  switch (nb - i) {
+    case 3: group1<F, 3>(w + i * kW, a + i * kA, acc, ms); break;
+    case 2: group1<F, 2>(w + i * kW, a + i * kA, acc, ms); break;
+    case 1: group1<F, 1>(w + i * kW, a + i * kA, acc, ms); break;
+    default: break;
+  }
+  const __m256 sum = _mm256_add_ps(acc[0], acc[1]);
+  return hsum(kHasMin<F> ? _mm256_add_ps(sum, ms) : sum);
+}
+
+template <class F>
 float vec_dot(int64_t n, const void* w, const void* a) {
-  float out;
-  dot_rows<F, 1>(n, w, a, 0, &out);
-  return out;
+  return dot_row1<F>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a));
 }
 
 template <class F>
