@@ -1,25 +1,33 @@
 // AVX-512 VNNI dot products for the legacy 32-weight block formats (q4_0, q4_1, q5_0, q5_1,
 // q8_0 against q8_0 / q8_1 activations). Same results as kernels/ref/legacy_quants.cc up to the
-// order of the float additions: each block's integer dot is exact.
+// order of the float additions: each block's integer dot is exact, for any int8 activations
+// (-128 included; the AVX2 kernels need |a| <= 127).
 //
-// Shapes. Two consecutive blocks fill one 512-bit register, in element order: bytes 0..31 are
-// block i's 32 quants, bytes 32..63 block i + 1's. Weights are unpacked to unsigned bytes u with
-// w = u - bias (bias 8 for q4_0, 16 for q5_0, 128 for q8_0 via u = q ^ 0x80, 0 for the _1
-// types), so that vpdpbusd (unsigned x signed) gives sum(u * a), and
-//   sum(w * a) = dpbusd(u, a) - dpbusd(bias, a)
-// exactly for any int8 activations (-128 included); there is no 16-bit intermediate to saturate.
-// The 16 int32 lanes of a pair hold 8 partial sums per block; they are converted to float and
-// multiplied by a scale vector holding d_w * d_a of block i in lanes 0..7 and of block i + 1 in
-// lanes 8..15 (one fused multiply-add per pair into a float accumulator).
+// Shapes. One block is one 256-bit register of 32 quants in element order (the 512-bit forms
+// double the work per instruction but Zen 4 runs them at half rate, and a block is 32 bytes).
+// The integer dot is one vpdpbusd (unsigned x signed bytes, four products straight into each
+// int32 lane, no 16-bit intermediate):
+//  - one row (vec_dot): weights as unsigned u with w = u - bias (bias 8 for q4_0, 16 for q5_0,
+//    128 for q8_0 via u = q ^ 0x80, 0 for the _1 types): sum(w * a) = dpbusd(u, a) -
+//    dpbusd(bias, a);
+//  - four rows (vec_dot_x4): the signed weights w once per block, a + 128 = a ^ 0x80 per row:
+//    sum(w * a) = dpbusd(-128 * sum(w), a ^ 0x80, w), the correction computed once per block.
+// The 8 int32 lanes are converted to float and multiplied by d_w * d_a broadcast to all lanes,
+// one fused multiply-add per block and row into one of two accumulators (even and odd blocks);
+// the _1 types add m_w * s_a per block in a third vector.
 //
-// Blocks go four at a time (two pairs, two accumulators); the f16 scales of the four blocks are
-// gathered into one vector and converted with one instruction. A row's last 1..3 blocks take the
-// same path with the missing blocks as zeros (never read).
+// Blocks go four at a time. The f16 scales of a group are read with integer loads (shifted into
+// one 64-bit word, or one 32-bit field per block) and converted with one vcvtph2ps; their
+// products are formed with one multiplication (four rows: one 512-bit one for all sixteen).
+// vec_dot keeps them in a register and broadcasts with a permute; vec_dot_x4 computes them one
+// group ahead into a small buffer and reads them as broadcast memory operands of the FMAs (a
+// read right behind the store would stall on store-to-load forwarding). A row's last 1..3
+// blocks take the same path with fewer blocks (nothing past the row is read).
 //
-// vec_dot (one activation row) and vec_dot_x4 (four) are one template: per row, the float
-// operations and their order are the same whatever the number of rows (the x4 version only
-// batches the f16 conversions and scale products, lane for lane), so out[k] of vec_dot_x4 equals
-// vec_dot's result bit for bit, as kernels.h requires.
+// out[k] of vec_dot_x4 equals vec_dot's result bit for bit, as kernels.h requires: per row both
+// run the same IEEE operations in the same order (the same products, the same FMA into the same
+// accumulator per block, the same final sums); only the integer dots are formed differently, and
+// those are exact.
 #include <array>
 #include <cstddef>
 
@@ -139,61 +147,55 @@ inline __m128i gather4_u32(const uint8_t* p) {
 
 // ---- the kernel ---------------------------------------------------------------------------------
 
-// Running sums of activation row r: acc[r][j % 2] takes block j of every group of four blocks;
-// for the _1 types, ms[r] lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0, 2, 4,
-// 6 stay 0). They are separate arrays so that the compiler keeps acc in registers.
 template <class F>
 constexpr int kStep = kHasMin<F> ? 2 : 1;
+// Blocks j >= N of a partial group contribute nothing to ms (their fields read as zero).
+template <int N>
+constexpr __mmask8 kMsLanes = 0xAA & ((1u << (2 * N)) - 1);
+
+// ---- four activation rows (vec_dot_x4) --------------------------------------------------------
+
+// Running sums of activation row r: acc[r][j % 2] takes block j of every group of four blocks;
+// for the _1 types, ms[r] lanes 1, 3, 5, 7 take m_w * s_a of the group's blocks 0..3 (lanes 0,
+// 2, 4, 6 stay 0). They are separate arrays so that the compiler keeps acc in registers.
 
 // The scale products of blocks i .. i + N - 1 (N = 1..4; w at block i of the weight row, a[r]
-// at block i of activation row r): d_w * d_a of block j for row r goes to
-// scale[(4r + j) * kStep]; for the _1 types (kStep = 2) the odd entries hold m_w * s_a, which
-// are also added to the rows' ms. Each product is one IEEE multiplication whatever R is.
-template <class F, int R, int N>
+// at block i of activation row r): d_w * d_a of block j for row r goes to scale[(4r + j) *
+// kStep]; for the _1 types (kStep = 2) the odd entries hold m_w * s_a, which are also added to
+// the rows' ms. Each product is one IEEE multiplication, the same as vec_dot's.
+template <class F, int N>
 SLM_ALWAYS_INLINE void group_scales(const uint8_t* w, const uint8_t* const* a, __m256* ms, float* scale) {
   using W = typename F::W;
   using A = typename F::A;
   constexpr size_t kW = sizeof(W), kA = sizeof(A);
   if constexpr (!kHasMin<F>) {
     const __m128 wd = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kW, N>(w + offsetof(W, d)))));
-    if constexpr (R == 1) {
-      const __m128 ad = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d)))));
-      _mm_store_ps(scale, _mm_mul_ps(wd, ad));
-    } else {
-      static_assert(R == 4);
-      const __m256i ad = _mm256_set_epi64x(static_cast<int64_t>(gather4_u16<kA, N>(a[3] + offsetof(A, d))),
-                                           static_cast<int64_t>(gather4_u16<kA, N>(a[2] + offsetof(A, d))),
-                                           static_cast<int64_t>(gather4_u16<kA, N>(a[1] + offsetof(A, d))),
-                                           static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d))));
-      _mm512_store_ps(scale, _mm512_mul_ps(_mm512_broadcast_f32x4(wd), _mm512_cvtph_ps(ad)));
-    }
+    // words 4r + j: d_a of block j, row r
+    const __m256i ad = _mm256_set_epi64x(static_cast<int64_t>(gather4_u16<kA, N>(a[3] + offsetof(A, d))),
+                                         static_cast<int64_t>(gather4_u16<kA, N>(a[2] + offsetof(A, d))),
+                                         static_cast<int64_t>(gather4_u16<kA, N>(a[1] + offsetof(A, d))),
+                                         static_cast<int64_t>(gather4_u16<kA, N>(a[0] + offsetof(A, d))));
+    _mm512_store_ps(scale, _mm512_mul_ps(_mm512_broadcast_f32x4(wd), _mm512_cvtph_ps(ad)));
   } else {
+    // f16 pairs 2j, 2j + 1: d and m (weights) or d and s (activations) of block j
     static_assert(offsetof(W, m) == offsetof(W, d) + 2 && offsetof(A, s) == offsetof(A, d) + 2);
-    const __m256 wdm = _mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d)));
-    if constexpr (R == 1) {
-      const __m256 p = _mm256_mul_ps(wdm, _mm256_cvtph_ps(gather4_u32<kA, N>(a[0] + offsetof(A, d))));
-      ms[0] = _mm256_mask_add_ps(ms[0], 0xAA, ms[0], p);
-      _mm256_store_ps(scale, p);
-    } else {
-      static_assert(R == 4);
-      const __m512 w2 = _mm512_broadcast_f32x8(wdm);
-      unroll<2>([&](auto hh) {
-        constexpr int h = decltype(hh)::value;
-        const __m256i ad = _mm256_inserti128_si256(_mm256_castsi128_si256(gather4_u32<kA, N>(a[2 * h] + offsetof(A, d))),
-                                                   gather4_u32<kA, N>(a[2 * h + 1] + offsetof(A, d)), 1);
-        const __m512 p = _mm512_mul_ps(w2, _mm512_cvtph_ps(ad));
-        ms[2 * h] = _mm256_mask_add_ps(ms[2 * h], 0xAA, ms[2 * h], _mm512_castps512_ps256(p));
-        ms[2 * h + 1] = _mm256_mask_add_ps(ms[2 * h + 1], 0xAA, ms[2 * h + 1], _mm512_extractf32x8_ps(p, 1));
-        _mm512_store_ps(scale + 16 * h, p);
-      });
-    }
+    const __m512 w2 = _mm512_broadcast_f32x8(_mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d))));
+    unroll<2>([&](auto hh) {  // rows 2h (lanes 0..7) and 2h + 1 (lanes 8..15)
+      constexpr int h = decltype(hh)::value;
+      const __m256i ad = _mm256_inserti128_si256(_mm256_castsi128_si256(gather4_u32<kA, N>(a[2 * h] + offsetof(A, d))),
+                                                 gather4_u32<kA, N>(a[2 * h + 1] + offsetof(A, d)), 1);
+      const __m512 p = _mm512_mul_ps(w2, _mm512_cvtph_ps(ad));
+      ms[2 * h] = _mm256_mask_add_ps(ms[2 * h], kMsLanes<N>, ms[2 * h], _mm512_castps512_ps256(p));
+      ms[2 * h + 1] = _mm256_mask_add_ps(ms[2 * h + 1], kMsLanes<N>, ms[2 * h + 1], _mm512_extractf32x8_ps(p, 1));
+      _mm512_store_ps(scale + 16 * h, p);
+    });
   }
 }
 
 // The dots of blocks i .. i + N - 1 (pointers as above) with their scale products: per block and
 // row, the integer dot (8 int32 lanes), converted to float, times the broadcast d_w * d_a, into
-// acc[j]. The products are read with broadcast loads folded into the FMA (no vector-pipe work).
-template <class F, int R, int N>
+// acc[r][j % 2]. The products are read as broadcast loads folded into the FMA.
+template <class F, int N>
 SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m256 (*acc)[2], const float* scale) {
   using A = typename F::A;
   constexpr size_t kW = sizeof(typename F::W), kA = sizeof(A);
@@ -204,24 +206,25 @@ SLM_ALWAYS_INLINE void group_dots(const uint8_t* w, const uint8_t* const* a, __m
       const __m256 d = _mm256_broadcast_ss(scale + (4 * r + j) * kStep<F>);
       acc[r][j % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, acc[r][j % 2]);
     };
-    if constexpr (R == 1 || F::kBias == 0) {
+    if constexpr (F::kBias == 0) {
       const __m256i u = F::unpack(w + j * kW);
-      unroll<R>([&](auto rr) { row(rr, dot_block<F::kBias>(u, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
+      unroll<4>([&](auto rr) { row(rr, dot_block<0>(u, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
     } else {
       const SignedWeights sw = signed_weights(F::unpack_signed(w + j * kW));
-      unroll<R>([&](auto rr) { row(rr, dot_block(sw, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
+      unroll<4>([&](auto rr) { row(rr, dot_block(sw, loadu256(a[rr] + j * kA + offsetof(A, qs)))); });
     }
   });
 }
 
-// out[r] = w . (a + r * a_stride) for r < R.
+// out[r] = w . (a + r * a_stride) for r < 4.
 //
 // The scale products of each group of four blocks are computed one group ahead and kept in
 // memory: the FMAs then load them long after the stores, where a load right behind its store
 // would stall on store-to-load forwarding (a 64-byte store read back as 4-byte broadcasts), and
 // keeping them in registers would cost a permute per block and row.
-template <class F, int R>
-SLM_ALWAYS_INLINE void dot_rows(int64_t n, const void* wv, const void* av, size_t a_stride, float* out) {
+template <class F>
+SLM_ALWAYS_INLINE void dot_rows4(int64_t n, const void* wv, const void* av, size_t a_stride, float* out) {
+  constexpr int R = 4;
   using W = typename F::W;
   using A = typename F::A;
   constexpr size_t kW = sizeof(W), kA = sizeof(A);
@@ -242,15 +245,15 @@ SLM_ALWAYS_INLINE void dot_rows(int64_t n, const void* wv, const void* av, size_
     const uint8_t* a[R];
     at(a0, i, a);
     switch (nb - i) {
-      case 1: group_scales<F, R, 1>(w0 + i * kW, a, ms, dst); break;
-      case 2: group_scales<F, R, 2>(w0 + i * kW, a, ms, dst); break;
-      default: group_scales<F, R, 3>(w0 + i * kW, a, ms, dst); break;
+      case 1: group_scales<F, 1>(w0 + i * kW, a, ms, dst); break;
+      case 2: group_scales<F, 2>(w0 + i * kW, a, ms, dst); break;
+      default: group_scales<F, 3>(w0 + i * kW, a, ms, dst); break;
     }
   };
   auto scales = [&](int64_t i, float* dst) SLM_LAMBDA_INLINE {  // of the group at block i
     const uint8_t* a[R];
     at(a0, i, a);
-    if (nb - i >= 4) return group_scales<F, R, 4>(w0 + i * kW, a, ms, dst);  // inline: the common case
+    if (nb - i >= 4) return group_scales<F, 4>(w0 + i * kW, a, ms, dst);  // inline: the common case
     tail_scales(i, dst);
   };
   if (nb > 0) scales(0, scale[0]);
@@ -258,18 +261,17 @@ SLM_ALWAYS_INLINE void dot_rows(int64_t n, const void* wv, const void* av, size_
   int cur = 0;
   for (; i + 4 <= nb; i += 4, cur ^= 1) {
     if (i + 4 < nb) scales(i + 4, scale[cur ^ 1]);
-    const float* sp = scale[cur];
     const uint8_t* a[R];
     at(a0, i, a);
-    group_dots<F, R, 4>(w0 + i * kW, a, acc, sp);
+    group_dots<F, 4>(w0 + i * kW, a, acc, scale[cur]);
   }
   const float* sp = scale[cur];
   const uint8_t* a[R];
   at(a0, i, a);
   switch (nb - i) {
-    case 3: group_dots<F, R, 3>(w0 + i * kW, a, acc, sp); break;
-    case 2: group_dots<F, R, 2>(w0 + i * kW, a, acc, sp); break;
-    case 1: group_dots<F, R, 1>(w0 + i * kW, a, acc, sp); break;
+    case 3: group_dots<F, 3>(w0 + i * kW, a, acc, sp); break;
+    case 2: group_dots<F, 2>(w0 + i * kW, a, acc, sp); break;
+    case 1: group_dots<F, 1>(w0 + i * kW, a, acc, sp); break;
     default: break;
   }
   unroll<R>([&](auto r) {
@@ -278,8 +280,9 @@ SLM_ALWAYS_INLINE void dot_rows(int64_t n, const void* wv, const void* av, size_
   });
 }
 
-// One activation row (vec_dot): the same arithmetic as dot_rows with R = 1, without its
-// pipelining. Rows are short in practice (a 576-wide model has 18 blocks per row), so the
+// ---- one activation row (vec_dot) --------------------------------------------------------------
+
+// The same arithmetic as dot_rows4 for one row, without its pipelining. Rows are short in practice (a 576-wide model has 18 blocks per row), so the
 // products stay in a register and are broadcast with a permute: no stack buffer, no store.
 template <class F, int N>
 SLM_ALWAYS_INLINE void group1(const uint8_t* w, const uint8_t* a, __m256* acc, __m256& ms) {
@@ -294,7 +297,7 @@ SLM_ALWAYS_INLINE void group1(const uint8_t* w, const uint8_t* a, __m256* acc, _
   } else {
     sv = _mm256_mul_ps(_mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d))),
                        _mm256_cvtph_ps(gather4_u32<kA, N>(a + offsetof(A, d))));
-    ms = _mm256_mask_add_ps(ms, 0xAA & ((1u << (2 * N)) - 1), ms, sv);
+    ms = _mm256_mask_add_ps(ms, kMsLanes<N>, ms, sv);
   }
   unroll<N>([&](auto jj) {
     constexpr int j = decltype(jj)::value;
@@ -328,7 +331,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 template <class F>
 void vec_dot_x4(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
-  dot_rows<F, 4>(n, w, a, a_stride, out);
+  dot_rows4<F>(n, w, a, a_stride, out);
 }
 
 }  // namespace
