@@ -1,10 +1,9 @@
-// Matrix-vector product per weight type and kernel table, one thread: rows x cols weights in the
-// type, times an activation row already converted to the type's vec_dot_type, one vec_dot per
-// row. Reports GB/s of weight bytes read (the number that bounds token generation). The matmul/
-// cases time prompt processing (64 tokens per weight row) with vec_dot and, where the table has
-// it, vec_dot_x4, in GFLOP/s.
+// Prompt-processing matmuls per weight type and kernel table, one thread: 64 tokens per weight
+// row with vec_dot and, where the table has it, vec_dot_x4, in GFLOP/s. The dot kernels alone
+// (x1 and x4, every type, GB/s of weights) are in dot_bench.cc, the q8_K quantizer in
+// kquant_bench.cc; all are linked into this binary:
 //
-//   kernels_bench [--benchmark_filter=avx2/q4_0]
+//   kernels_bench [--benchmark_filter=avx512/q4_0]
 //
 // To benchmark another type, add it to kWeightTypes; its columns are rounded up to a multiple
 // of its block size (576 becomes 768 for the 256-element k-quants).
@@ -31,7 +30,6 @@ const TensorType kWeightTypes[] = {
 struct Shape {
   int64_t rows, cols;
 };
-const Shape kShapes[] = {{576, 576}, {4096, 4096}};
 
 std::vector<float> random_floats(std::mt19937& rng, int64_t n) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -54,23 +52,6 @@ std::vector<uint8_t> make_rows(const KernelTable& k, TensorType t, int64_t rows,
   return data;
 }
 
-void matvec(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape) {
-  std::mt19937 rng(1);
-  const TensorType at = type_traits(t).vec_dot_type;
-  const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
-  std::vector<uint8_t> a(row_size(at, shape.cols));
-  k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data(), shape.cols);
-  std::vector<float> y(static_cast<size_t>(shape.rows));
-  const size_t rs = row_size(t, shape.cols);
-  const VecDotFn dot = k->of(t).vec_dot;
-  for (auto _ : state) {
-    for (int64_t r = 0; r < shape.rows; ++r) y[r] = dot(shape.cols, w.data() + r * rs, a.data());
-    benchmark::DoNotOptimize(y.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) / 1e9,
-                                              benchmark::Counter::kIsIterationInvariantRate);
-}
 // Prompt-processing matmul: a rows x cols weight matrix times T activation rows (already
 // converted), walked like matmul_converted (8 weight rows at a time, every token per row), with
 // one vec_dot per (row, token) or vec_dot_x4 per four tokens. Reports GFLOP/s (2 * rows * cols * T).
@@ -105,19 +86,11 @@ void matmul_tokens(benchmark::State& state, const KernelTable* k, TensorType t, 
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
-
 void register_all() {
   for (const KernelTable* k : available_kernel_tables()) {
     for (TensorType t : kWeightTypes) {
       const TypeTraits& tr = type_traits(t);
       if (k->of(t).vec_dot == nullptr || k->of(tr.vec_dot_type).quantize_row == nullptr) continue;
-      for (Shape s : kShapes) {
-        const int64_t bs = tr.block_size;
-        const Shape shape{s.rows, (s.cols + bs - 1) / bs * bs};
-        const std::string name = std::string("matvec/") + k->isa + "/" + std::string(tr.name) + "/" +
-                                 std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
-        benchmark::RegisterBenchmark(name.c_str(), matvec, k, t, shape)->Unit(benchmark::kMicrosecond);
-      }
       // prompt processing: 1536x576 (an FFN up projection at SmolLM2's width) over 64 tokens
       const Shape pp{1536, (576 + tr.block_size - 1) / tr.block_size * tr.block_size};
       const int64_t T = 64;

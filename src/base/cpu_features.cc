@@ -31,12 +31,13 @@ CpuFeatures detect() {
     xcr0 = (static_cast<unsigned long long>(hi) << 32) | lo;
   }
   const bool os_ymm = (xcr0 & 0x6) == 0x6;
-  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;  // xmm, ymm, opmask, zmm0-15 upper halves, zmm16-31
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
   f.avx2 = avx && os_ymm && ((b >> 5) & 1);
   f.fma = f.fma && os_ymm;
   f.f16c = f.f16c && os_ymm;
   f.avx512f = os_zmm && ((b >> 16) & 1);
+  f.avx512dq = os_zmm && ((b >> 17) & 1);
   f.avx512bw = os_zmm && ((b >> 30) & 1);
   f.avx512vl = os_zmm && ((b >> 31) & 1);
   f.avx512vnni = os_zmm && ((c >> 11) & 1);

@@ -33,7 +33,7 @@ struct TypeKernels {
 };
 
 struct KernelTable {
-  const char* isa = "";  // "ref", "avx2", ...
+  const char* isa = "";  // "ref", "avx2", "avx512"
   std::array<TypeKernels, kTensorTypeIdLimit> types{};
   const TypeKernels& of(TensorType t) const { return types[static_cast<size_t>(t)]; }
 };
@@ -51,6 +51,12 @@ KernelTable make_table();
 #if defined(SLM_HAVE_AVX2)
 namespace avx2 {
 KernelTable make_table();  // callers must check cpu_has_avx2() first
+}
+#endif
+#if defined(SLM_HAVE_AVX512)
+namespace avx512 {
+// Starts from the AVX2 table; callers must check avx512_usable() in dispatch.cc first.
+KernelTable make_table();
 }
 #endif
 

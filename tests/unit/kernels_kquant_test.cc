@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <random>
@@ -141,6 +142,7 @@ bool load_golden(const std::string& name, Golden& g, std::string& err) {
 
 TEST(KQuantKernels, TablesAreComplete) {
   for (const KernelTable* t : available_kernel_tables()) {
+    std::printf("kernel table: %s\n", t->isa);
     SCOPED_TRACE(t->isa);
     for (const KType& kt : weight_types()) {
       EXPECT_NE(t->of(kt.type).dequantize_row, nullptr) << kt.name;
@@ -342,31 +344,73 @@ TEST_P(KQuantDot, MatchesDequantizedDot) {
   }
 }
 
-// The largest magnitudes each format allows (all quant bits set or clear, extreme scales) must
-// not overflow any integer intermediate.
-TEST_P(KQuantDot, ExtremeValues) {
-  const int64_t nb = 3, n = nb * QK_K;
-  const size_t ts = type_traits(kt().type).type_size;
-  std::vector<float> x(n);
-  for (int64_t i = 0; i < n; ++i) x[i] = (i % 3 == 0) ? -1.0f : 1.0f;
-  const std::vector<uint8_t> a = quantize_q8_K(ref_kernels(), x);
-  for (uint8_t fill : {0x00, 0xFF, 0x80, 0x7F, 0x55, 0xAA}) {
-    std::vector<uint8_t> w(ts * nb, fill);
-    for (int64_t i = 0; i < nb; ++i)
-      for (size_t off : kt().f16_scale_offsets) {
-        const uint16_t h = fp32_to_fp16(0.5f);
-        std::memcpy(&w[i * ts + off], &h, sizeof h);
-      }
-    const std::vector<float> wf = dequantize(ref_kernels(), kt().type, w.data(), n);
-    const std::vector<float> af = dequantize(ref_kernels(), TensorType::Q8_K, a.data(), n);
-    double exact = 0, scale = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      exact += static_cast<double>(wf[i]) * af[i];
-      scale += std::fabs(static_cast<double>(wf[i]) * af[i]);
+// q8_K blocks with d = 1 and quants quant(i) (i: element of the row), bsums to match. Quants
+// may be -128, which quantize_row_q8_K never makes: the kernels must still be exact.
+std::vector<uint8_t> q8_K_blocks(int64_t n, int (*quant)(int64_t)) {
+  std::vector<uint8_t> out(row_size(TensorType::Q8_K, n));
+  for (int64_t b = 0; b < n / QK_K; ++b) {
+    block_q8_K blk{};
+    blk.d = 1.0f;
+    for (int e = 0; e < QK_K; ++e) blk.qs[e] = static_cast<int8_t>(quant(b * QK_K + e));
+    for (int g = 0; g < QK_K / 16; ++g) {
+      int sum = 0;
+      for (int e = 0; e < 16; ++e) sum += blk.qs[16 * g + e];
+      blk.bsums[g] = static_cast<int16_t>(sum);
     }
-    for (const KernelTable* t : available_kernel_tables()) {
-      SCOPED_TRACE(std::string(t->isa) + " " + kt().name + " fill " + std::to_string(fill));
-      EXPECT_NEAR(t->of(kt().type).vec_dot(n, w.data(), a.data()), exact, 1e-5 * scale + 1e-6);
+    std::memcpy(out.data() + b * sizeof blk, &blk, sizeof blk);
+  }
+  return out;
+}
+
+// The largest magnitudes each format allows (all quant bits set or clear, extreme scales) against
+// activations at the ends of the int8 range must not overflow any integer intermediate (in
+// particular the 16-bit ones: pairs of products, and products of 4-sums with scales); vec_dot_x4
+// must still equal vec_dot bit for bit.
+TEST_P(KQuantDot, ExtremeValues) {
+  const size_t ts = type_traits(kt().type).type_size;
+  int (*const patterns[])(int64_t) = {
+      [](int64_t i) { return i % 3 == 0 ? -127 : 127; },
+      [](int64_t) { return 127; },
+      [](int64_t) { return -128; },
+      [](int64_t i) { return i % 2 ? 127 : -128; },
+  };
+  for (int64_t nb : {1, 3}) {
+    const int64_t n = nb * QK_K;
+    for (uint8_t fill : {0x00, 0xFF, 0x80, 0x7F, 0x55, 0xAA}) {
+      std::vector<uint8_t> w(ts * nb, fill);
+      for (int64_t i = 0; i < nb; ++i)
+        for (size_t off : kt().f16_scale_offsets) {
+          const uint16_t h = fp32_to_fp16(0.5f);
+          std::memcpy(&w[i * ts + off], &h, sizeof h);
+        }
+      const std::vector<float> wf = dequantize(ref_kernels(), kt().type, w.data(), n);
+      for (size_t p = 0; p < std::size(patterns); ++p) {
+        const std::vector<uint8_t> a = q8_K_blocks(n, patterns[p]);
+        const std::vector<float> af = dequantize(ref_kernels(), TensorType::Q8_K, a.data(), n);
+        double exact = 0, scale = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          exact += static_cast<double>(wf[i]) * af[i];
+          scale += std::fabs(static_cast<double>(wf[i]) * af[i]);
+        }
+        const std::vector<uint8_t> other = q8_K_blocks(n, [](int64_t i) { return static_cast<int>(i % 256) - 128; });
+        std::vector<uint8_t> a4;
+        for (int r = 0; r < 4; ++r) a4.insert(a4.end(), (r == 1 ? other : a).begin(), (r == 1 ? other : a).end());
+        for (const KernelTable* t : available_kernel_tables()) {
+          SCOPED_TRACE(std::string(t->isa) + " " + kt().name + " blocks " + std::to_string(nb) + " fill " +
+                       std::to_string(fill) + " activations " + std::to_string(p));
+          const TypeKernels& tk = t->of(kt().type);
+          const float got = tk.vec_dot(n, w.data(), a.data());
+          EXPECT_NEAR(got, exact, 1e-5 * scale + 1e-6);
+          if (tk.vec_dot_x4) {
+            float out[4];
+            tk.vec_dot_x4(n, w.data(), a4.data(), a.size(), out);
+            for (int r = 0; r < 4; ++r) {
+              const float want = tk.vec_dot(n, w.data(), a4.data() + r * a.size());
+              EXPECT_EQ(std::memcmp(&out[r], &want, sizeof want), 0) << "row " << r << ": " << out[r] << " vs " << want;
+            }
+          }
+        }
+      }
     }
   }
 }

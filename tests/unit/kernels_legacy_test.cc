@@ -515,6 +515,97 @@ TEST(LegacyKernels, DotX4MatchesVecDotBitwise) {
   std::printf("vec_dot_x4 cases checked: %d\n", checked);
 }
 
+// ---- extreme values ----------------------------------------------------------------------------
+
+// Activation blocks (q8_0 or q8_1) with d = 1 and every quant from `quant(i)` (i: element of the
+// row); q8_1's s = d * sum(q) is exact in f16 for these sums.
+std::vector<uint8_t> activation_blocks(TensorType at, int64_t n, int (*quant)(int64_t)) {
+  const size_t bs = type_traits(at).type_size;
+  std::vector<uint8_t> a(row_size(at, n));
+  const uint16_t one = fp32_to_fp16(1.0f);
+  for (int64_t b = 0; b < n / QK; ++b) {
+    uint8_t* blk = a.data() + b * bs;
+    std::memcpy(blk, &one, 2);
+    int sum = 0;
+    int8_t* qs = reinterpret_cast<int8_t*>(blk + bs - QK);
+    for (int j = 0; j < QK; ++j) sum += qs[j] = static_cast<int8_t>(quant(b * QK + j));
+    if (at == TensorType::Q8_1) {
+      const uint16_t s = fp32_to_fp16(static_cast<float>(sum));
+      std::memcpy(blk + 2, &s, 2);
+    }
+  }
+  return a;
+}
+
+// Every weight quant at the ends of its range (all nibbles 15 or 0, fifth bits all set or clear,
+// q8_0's -128 and 127) against activations at the ends of theirs: no integer intermediate may
+// saturate or wrap. Exact reference: the dot of the dequantized rows in double. vec_dot_x4 is
+// checked against vec_dot on the same rows, bit for bit.
+//
+// Activations from quantize_row_q8_* stay within +-127; the AVX2 kernels rely on that (they move
+// the weights' signs onto the activations), the other tables are exact for any int8, -128 too.
+TEST(LegacyKernels, DotExtremeValues) {
+  int (*const patterns[])(int64_t) = {
+      [](int64_t) { return 127; },
+      [](int64_t) { return -127; },
+      [](int64_t i) { return i % 2 ? 127 : -127; },
+      [](int64_t i) { return i % 3 ? -127 : 127; },
+      [](int64_t) { return -128; },
+      [](int64_t i) { return i % 2 ? 127 : -128; },
+  };
+  const uint8_t fills[] = {0x00, 0xFF, 0x80, 0x7F, 0x0F, 0xF0};
+  int checked = 0;
+  for (const KernelTable* k : available_kernel_tables()) {
+    const bool any_int8 = std::string(k->isa) != "avx2";
+    for (TensorType wt : kLegacyWeightTypes) {
+      const TypeTraits& tr = type_traits(wt);
+      const bool has_min = wt == TensorType::Q4_1 || wt == TensorType::Q5_1;
+      for (int64_t nb : {1, 3, 4, 5, 8}) {
+        const int64_t n = nb * QK;
+        for (uint8_t fill : fills) {
+          std::vector<uint8_t> w(row_size(wt, n), fill);
+          for (int64_t b = 0; b < nb; ++b) {  // finite scales over the fill: d = 0.5 (m = -0.25)
+            const uint16_t d = fp32_to_fp16(0.5f), m = fp32_to_fp16(-0.25f);
+            std::memcpy(w.data() + b * tr.type_size, &d, 2);
+            if (has_min) std::memcpy(w.data() + b * tr.type_size + 2, &m, 2);
+          }
+          const std::vector<float> wd = dequantize(ref_kernels(), wt, w.data(), n);
+          for (size_t p = 0; p < std::size(patterns); ++p) {
+            if (p >= 4 && !any_int8) continue;  // -128 activations: outside the AVX2 kernels' contract
+            SCOPED_TRACE(std::string(k->isa) + " " + name_of(wt) + " blocks=" + std::to_string(nb) + " fill=" +
+                         std::to_string(fill) + " activations=" + std::to_string(p));
+            const std::vector<uint8_t> a = activation_blocks(tr.vec_dot_type, n, patterns[p]);
+            const std::vector<float> ad = dequantize(ref_kernels(), tr.vec_dot_type, a.data(), n);
+            double exact = 0.0, scale = 0.0;
+            for (int64_t i = 0; i < n; ++i) {
+              exact += static_cast<double>(wd[i]) * ad[i];
+              scale += std::fabs(static_cast<double>(wd[i]) * ad[i]);
+            }
+            const float got = k->of(wt).vec_dot(n, w.data(), a.data());
+            EXPECT_NEAR(got, exact, 1e-5 * scale + 1e-6);
+            if (const VecDotX4Fn dot4 = k->of(wt).vec_dot_x4) {
+              // the same row four times, and a row of other values in slot 2
+              const size_t ar = a.size();
+              std::vector<uint8_t> a4(4 * ar);
+              for (int r = 0; r < 4; ++r) std::memcpy(a4.data() + r * ar, a.data(), ar);
+              const std::vector<uint8_t> other = activation_blocks(tr.vec_dot_type, n, [](int64_t i) { return static_cast<int>(i % 255) - 127; });
+              std::memcpy(a4.data() + 2 * ar, other.data(), ar);
+              float out[4];
+              dot4(n, w.data(), a4.data(), ar, out);
+              for (int r = 0; r < 4; ++r) {
+                const float want = k->of(wt).vec_dot(n, w.data(), a4.data() + r * ar);
+                EXPECT_EQ(std::memcmp(&out[r], &want, sizeof want), 0) << "row " << r << ": " << out[r] << " vs " << want;
+              }
+            }
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  std::printf("extreme-value cases checked: %d\n", checked);
+}
+
 TEST(LegacyKernels, TablesAreComplete) {
   for (const KernelTable* k : available_kernel_tables()) {
     std::printf("kernel table: %s\n", k->isa);
