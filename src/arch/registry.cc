@@ -74,6 +74,18 @@ Status load_common_config(const GgufFile& gguf, const ArchKeys& keys, ModelConfi
   return Status::Ok();
 }
 
+Expected<float> linear_rope_scale(const GgufFile& gguf, const ArchKeys& keys, const std::string& arch) {
+  if (!keys.has("rope.scaling.type")) return 1.0f;
+  auto type = gguf.get_string(keys.key("rope.scaling.type"));
+  if (!type) return type.status();
+  if (*type == "none") return 1.0f;
+  if (*type != "linear") return Status::Error(arch + " RoPE scaling '" + std::string(*type) + "' is not supported");
+  auto factor = keys.f32("rope.scaling.factor");
+  if (!factor) return factor.status();
+  if (!(*factor > 0.0f)) return Status::Error("key '" + keys.key("rope.scaling.factor") + "' must be positive");
+  return 1.0f / *factor;
+}
+
 void load_common_tensors(TensorLoader& tl, const ModelConfig& c, ModelWeights* w) {
   const int64_t C = c.n_embd;
   w->tok_embd = tl.matrix("token_embd.weight", C, c.n_vocab);

@@ -42,6 +42,9 @@ class ArchKeys {
 // Reads the hyperparameters every decoder has (block count, widths, heads, head sizes, context,
 // vocabulary size from the token list) into cfg; architecture-specific keys are read by each one.
 Status load_common_config(const GgufFile& gguf, const ArchKeys& keys, ModelConfig* cfg);
+// The RoPE position scale that "<arch>.rope.scaling.type" asks for: 1 when the key is absent or
+// "none", 1/factor for "linear"; any other type is refused with a message naming it.
+Expected<float> linear_rope_scale(const GgufFile& gguf, const ArchKeys& keys, const std::string& arch);
 // The standard per-layer tensors (blk.N.attn_q/k/v/output or a fused attn_qkv, attn_norm,
 // ffn_gate/up/down, ffn_norm) plus token_embd, output_norm and output (tied to token_embd when
 // absent).

@@ -20,20 +20,10 @@ Status load_config(const GgufFile& gguf, const ArchKeys& keys, float default_bas
   if (!eps) return eps.status();
   auto base = keys.f32_or("rope.freq_base", default_base);  // Gemma 1 and 2 converters omit it
   if (!base) return base.status();
+  auto scale = linear_rope_scale(gguf, keys, c->arch);
+  if (!scale) return scale.status();
   rope->base = *base;
-  rope->freq_scale = 1.0f;
-  if (keys.has("rope.scaling.type")) {
-    auto type = gguf.get_string(keys.key("rope.scaling.type"));
-    if (!type) return type.status();
-    if (*type == "linear") {
-      auto factor = keys.f32("rope.scaling.factor");
-      if (!factor) return factor.status();
-      if (!(*factor > 0.0f)) return Status::Error("key '" + keys.key("rope.scaling.factor") + "' must be positive");
-      rope->freq_scale = 1.0f / *factor;
-    } else if (*type != "none") {
-      return Status::Error(c->arch + " RoPE scaling '" + std::string(*type) + "' is not supported");
-    }
-  }
+  rope->freq_scale = *scale;
   c->norm_eps = *eps;
   c->rope_style = RopeStyle::kNeox;
   // llama.cpp scales q after RoPE and passes kq_scale 1 to the attention.

@@ -12,19 +12,9 @@ Status load_config(const GgufFile& gguf, const ArchKeys& keys, RopeStyle style, 
   if (!base) return base.status();
   // Llama 3's "llama3" scaling is not a key: its converter stores the per-frequency divisors as
   // the rope_freqs tensor (read by load_rope_freqs). Linear scaling divides every position.
-  float freq_scale = 1.0f;
-  if (keys.has("rope.scaling.type")) {
-    auto type = gguf.get_string(keys.key("rope.scaling.type"));
-    if (!type) return type.status();
-    if (*type == "linear") {
-      auto factor = keys.f32("rope.scaling.factor");
-      if (!factor) return factor.status();
-      if (!(*factor > 0.0f)) return Status::Error("key '" + keys.key("rope.scaling.factor") + "' must be positive");
-      freq_scale = 1.0f / *factor;
-    } else if (*type != "none") {
-      return Status::Error(c->arch + " RoPE scaling '" + std::string(*type) + "' is not supported");
-    }
-  }
+  auto scale = linear_rope_scale(gguf, keys, c->arch);
+  if (!scale) return scale.status();
+  const float freq_scale = *scale;
   // Mistral v0.1 was trained with a 4096-token window. llama.cpp ignores the key (and its
   // converter does not write it); a file that carries it gets the window on every layer.
   auto window = keys.u32_or("attention.sliding_window", 0);
