@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <memory>
 
 #include "base/cpu_features.h"
 #include "runtime/model_impl.h"
@@ -38,7 +39,11 @@ struct Session::Impl {
   KvCache kv;
   Workspace ws;
   int64_t logit_rows = 1;       // rows of `logits`
-  std::vector<float> logits;    // [logit_rows][V]
+  // [logit_rows][V], left uninitialized: every row is written before it is read, and pages the
+  // session never writes (most of the 64 MiB when only last tokens' logits are asked for) are
+  // never touched, so they cost no resident memory.
+  std::unique_ptr<float[]> logits;
+  size_t logits_size = 0;
   std::vector<float> last;      // [V] logits after the last evaluated token
   std::vector<int32_t> tokens;  // [n_past] the tokens whose keys and values are in the cache
 };
@@ -66,7 +71,8 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> 
   im.ws.allocate(c, im.m->weights, im.params.n_batch, p.n_ctx, threads);
   const size_t row_bytes = static_cast<size_t>(c.n_vocab) * sizeof(float);
   im.logit_rows = std::clamp<int64_t>(static_cast<int64_t>(kLogitsBufferBytes / row_bytes), 1, im.params.n_batch);
-  im.logits.assign(static_cast<size_t>(im.logit_rows * c.n_vocab), 0.0f);
+  im.logits_size = static_cast<size_t>(im.logit_rows * c.n_vocab);
+  im.logits.reset(new float[im.logits_size]);
   im.last.assign(static_cast<size_t>(c.n_vocab), 0.0f);
   im.tokens.reserve(static_cast<size_t>(p.n_ctx));
   return s;
@@ -91,14 +97,14 @@ Status Session::eval(std::span<const int32_t> tokens, const LogitsCallback& on_l
     const bool final_batch = start + T == n;
     const int64_t first_logit = on_logits ? 0 : (final_batch ? T - 1 : T);
     ForwardPass fp{c,           im.m->weights, im.kv, im.ws, *im.pool, tokens.data() + start, T,
-                   static_cast<int64_t>(im.tokens.size()), first_logit, im.logits.data()};
+                   static_cast<int64_t>(im.tokens.size()), first_logit, im.logits.get()};
     im.m->arch->forward(fp);
     im.tokens.insert(im.tokens.end(), tokens.begin() + start, tokens.begin() + start + T);
     if (on_logits)
       for (int64_t r = 0; r < T; ++r)
-        on_logits(start + r, std::span<const float>(im.logits.data() + r * c.n_vocab, static_cast<size_t>(c.n_vocab)));
+        on_logits(start + r, std::span<const float>(im.logits.get() + r * c.n_vocab, static_cast<size_t>(c.n_vocab)));
     if (final_batch)
-      std::memcpy(im.last.data(), im.logits.data() + (T - 1 - first_logit) * c.n_vocab, im.last.size() * sizeof(float));
+      std::memcpy(im.last.data(), im.logits.get() + (T - 1 - first_logit) * c.n_vocab, im.last.size() * sizeof(float));
   }
   return Status::Ok();
 }
@@ -195,7 +201,7 @@ void Session::truncate(int32_t n_keep) {
   impl_->tokens.resize(static_cast<size_t>(std::clamp<int64_t>(n_keep, 0, static_cast<int64_t>(impl_->tokens.size()))));
 }
 size_t Session::memory_bytes() const {
-  return impl_->kv.bytes() + impl_->ws.bytes() + (impl_->logits.size() + impl_->last.size()) * sizeof(float);
+  return impl_->kv.bytes() + impl_->ws.bytes() + (impl_->logits_size + impl_->last.size()) * sizeof(float);
 }
 const Model& Session::model() const { return *impl_->model; }
 
