@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/panel.h"
 #include "kernels/types.h"
 
 namespace slm {
@@ -35,6 +36,9 @@ struct TypeKernels {
 struct KernelTable {
   const char* isa = "";  // "ref", "avx2", "avx512"
   std::array<TypeKernels, kTensorTypeIdLimit> types{};
+  // Optional: the product of a packed weight panel and a batch of tokens (kernels/panel.h), for
+  // every type panel_format() knows. matmul uses it for batches of prompt tokens.
+  GemmPanelFn gemm_panel = nullptr;
   const TypeKernels& of(TensorType t) const { return types[static_cast<size_t>(t)]; }
 };
 

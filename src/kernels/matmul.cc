@@ -1,5 +1,9 @@
 #include "kernels/matmul.h"
 
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
 #include "kernels/kernels.h"
 
 namespace slm {
@@ -9,22 +13,74 @@ namespace {
 constexpr int64_t kRowBlock = 8;
 // Activation rows per pass over a row block: keeps the converted activations of the pass in L2.
 constexpr int64_t kTokenBlock = 64;
+// Batches of at least this many tokens multiply packed panels (kernels/panel.h) when the kernel
+// table has a panel product: packing a panel costs about as much as multiplying it by a few
+// tokens, and every token of the batch reuses it.
+constexpr int64_t kPanelMinTokens = 16;
+
+// SLM_PANELS=0 turns the panel path off (to compare both paths on one build).
+bool panels_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("SLM_PANELS");
+    return e == nullptr || std::string_view(e) != "0";
+  }();
+  return on;
+}
+
+bool use_panels(TensorType w_type, int64_t T) {
+  return T >= kPanelMinTokens && kernels().gemm_panel != nullptr && panel_format(w_type) != nullptr &&
+         panels_enabled();
+}
+
+// The panel path's activations follow the converted rows, 64-byte aligned.
+size_t converted_bytes(TensorType w_type, int64_t n_in, int64_t T) {
+  const size_t b = row_size(type_traits(w_type).vec_dot_type, n_in) * static_cast<size_t>(T);
+  return (b + 63) / 64 * 64;
+}
+
+// y[t][o] = W[o] . xq[t] with the packed-panel product: each thread packs its panels of 16 rows
+// one at a time (into a buffer of its own, grown once to the largest panel) and multiplies each
+// by every token.
+void matmul_panels(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool) {
+  const PanelFormat& f = *panel_format(w.type);
+  const GemmPanelFn gemm = kernels().gemm_panel;
+  const GemmActs acts = gemm_acts_view(f, xq + converted_bytes(w.type, w.n_in, T), w.n_in, T);
+  const size_t bytes = panel_bytes(f, w.n_in);
+  pool.parallel_for(w.n_out, kPanelRows, [&](int64_t r0, int64_t r1, int) {
+    thread_local std::vector<uint8_t> panel;  // [panel_bytes]: one packed panel
+    if (panel.size() < bytes) panel.resize(bytes);
+    for (int64_t r = r0; r < r1; r += kPanelRows) {
+      const int n_rows = static_cast<int>(r1 - r < kPanelRows ? r1 - r : kPanelRows);
+      pack_panel(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, panel.data());
+      gemm(f, panel_view(f, panel.data(), w.n_in), acts, T, y + r, y_stride, n_rows);
+    }
+  });
+}
 }  // namespace
 
+bool same_activations(TensorType a, TensorType b) {
+  return type_traits(a).vec_dot_type == type_traits(b).vec_dot_type && panel_format(a) == panel_format(b);
+}
+
 size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T) {
-  return row_size(type_traits(w_type).vec_dot_type, n_in) * static_cast<size_t>(T);
+  const PanelFormat* f = panel_format(w_type);
+  return converted_bytes(w_type, n_in, T) + (f ? gemm_acts_bytes(*f, n_in, T) : 0);
 }
 
 void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_t T, uint8_t* xq, ThreadPool& pool) {
   const TensorType at = type_traits(w_type).vec_dot_type;
   const QuantizeRowFn quantize = kernels().of(at).quantize_row;
   const size_t row_bytes = row_size(at, n_in);
+  const bool panels = use_panels(w_type, T);
+  uint8_t* gemm_acts = xq + converted_bytes(w_type, n_in, T);
   pool.parallel_for(T, 1, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) quantize(x + t * n_in, xq + static_cast<size_t>(t) * row_bytes, n_in);
+    if (panels) gemm_acts_prepare(w_type, xq, row_bytes, n_in, T, t0, t1, gemm_acts);
   });
 }
 
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool) {
+  if (use_panels(w.type, T)) return matmul_panels(w, xq, T, y, y_stride, pool);
   const VecDotFn dot = kernels().of(w.type).vec_dot;
   const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
   const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);

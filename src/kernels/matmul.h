@@ -23,7 +23,12 @@ struct WeightMatrix {
 // Bytes needed to hold T activation rows of n_in values converted for a weight of type w_type.
 size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T);
 
-// xq[T][act row] = x[T][n_in] converted to w_type's vec_dot_type.
+// Whether activations converted for weight type a serve weight type b too (the same vec_dot_type
+// and, for batches, the same panel format).
+bool same_activations(TensorType a, TensorType b);
+
+// xq[T][act row] = x[T][n_in] converted to w_type's vec_dot_type, followed for batches that
+// multiply packed panels by their view of the same values (kernels/panel.h).
 void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_t T, uint8_t* xq, ThreadPool& pool);
 
 // y[t][o] (row stride y_stride floats) = dot(W[o], xq[t]) for t < T, o < W.n_out.

@@ -71,14 +71,13 @@ namespace blocks {
 namespace {
 
 // Multiplies the same input by several weight matrices, converting the input once per distinct
-// activation type (q/k/v and gate/up usually share one).
+// activation layout (q/k/v and gate/up usually share one).
 void project(ForwardPass& fp, const float* x, std::initializer_list<std::pair<const WeightMatrix*, float*>> outs) {
   const int64_t T = fp.n_tokens;
   TensorType converted_for{};
   bool have = false;
   for (const auto& [w, y] : outs) {
-    const TensorType at = type_traits(w->type).vec_dot_type;
-    if (!have || type_traits(converted_for).vec_dot_type != at) {
+    if (!have || !same_activations(converted_for, w->type)) {
       convert_activations(w->type, x, w->n_in, T, fp.ws.act_q.data(), fp.pool);
       converted_for = w->type;
       have = true;

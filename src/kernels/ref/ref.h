@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/panel.h"
+
 namespace slm::ref {
 
 // ---- float types ----
@@ -45,5 +47,9 @@ float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+
+// ---- packed panels (kernels/panel.h) ----
+void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride,
+                int n_rows);
 
 }  // namespace slm::ref

@@ -27,6 +27,7 @@ KernelTable make_table() {
   set(TensorType::Q5_K, dequantize_row_q5_K, nullptr, vec_dot_q5_K_q8_K);
   set(TensorType::Q6_K, dequantize_row_q6_K, nullptr, vec_dot_q6_K_q8_K);
   set(TensorType::Q8_K, dequantize_row_q8_K, quantize_row_q8_K, nullptr);
+  t.gemm_panel = gemm_panel;
   return t;
 }
 

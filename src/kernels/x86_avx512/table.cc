@@ -12,6 +12,7 @@ KernelTable make_table() {
   t.isa = "avx512";
   register_legacy(t);
   register_kquant(t);
+  register_gemm(t);
   return t;
 }
 

@@ -1,0 +1,232 @@
+#include "kernels/panel.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "base/fp16.h"
+
+namespace slm {
+namespace {
+
+// w = d * (u - bias) + m for every type with a panel format; the per-type unpacking below follows
+// the block layouts of kernels/types.h and kernels/ref/*.cc.
+constexpr PanelFormat kLegacyBias8{32, 8, false};     // q4_0
+constexpr PanelFormat kLegacyBias16{32, 16, false};   // q5_0
+constexpr PanelFormat kLegacyBias128{32, 128, false}; // q8_0: u = q + 128
+constexpr PanelFormat kWithMin{32, 0, true};          // q4_1, q5_1, q4_K, q5_K
+constexpr PanelFormat kQ6K{16, 32, false};            // q6_K: 16-weight scales
+
+uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+float load_f16(const uint8_t* p) { return fp16_to_fp32(load_u16(p)); }
+
+// Nibbles of qs[16] in element order: low nibbles are elements 0..15, high nibbles 16..31.
+void unpack_nibbles(const uint8_t* qs, uint8_t* u) {
+  for (int j = 0; j < 16; ++j) {
+    u[j] = qs[j] & 15;
+    u[j + 16] = qs[j] >> 4;
+  }
+}
+void add_fifth_bits(uint32_t qh, uint8_t* u) {
+  for (int j = 0; j < 32; ++j) u[j] = static_cast<uint8_t>(u[j] | (((qh >> j) & 1) << 4));
+}
+
+// q4_K / q5_K: scale and min of sub-block j (6 bits each, packed in 12 bytes).
+void k4_scale_min(const uint8_t* s, int j, int& scale, int& min) {
+  if (j < 4) {
+    scale = s[j] & 63;
+    min = s[j + 4] & 63;
+  } else {
+    scale = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+    min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+// Block b (of the panel format's size) of a row of type t: its unsigned quants u[B], d and m.
+// k-quant scales are formed like the reference dequantization: d * scale, and m = -(dmin * min).
+void unpack_block(TensorType t, const uint8_t* row, int64_t b, uint8_t* u, float& d, float& m) {
+  m = 0;
+  switch (t) {
+    case TensorType::Q4_0: {
+      const uint8_t* p = row + b * sizeof(block_q4_0);
+      d = load_f16(p + offsetof(block_q4_0, d));
+      unpack_nibbles(p + offsetof(block_q4_0, qs), u);
+      return;
+    }
+    case TensorType::Q4_1: {
+      const uint8_t* p = row + b * sizeof(block_q4_1);
+      d = load_f16(p + offsetof(block_q4_1, d));
+      m = load_f16(p + offsetof(block_q4_1, m));
+      unpack_nibbles(p + offsetof(block_q4_1, qs), u);
+      return;
+    }
+    case TensorType::Q5_0: {
+      const uint8_t* p = row + b * sizeof(block_q5_0);
+      d = load_f16(p + offsetof(block_q5_0, d));
+      unpack_nibbles(p + offsetof(block_q5_0, qs), u);
+      add_fifth_bits(load_u32(p + offsetof(block_q5_0, qh)), u);
+      return;
+    }
+    case TensorType::Q5_1: {
+      const uint8_t* p = row + b * sizeof(block_q5_1);
+      d = load_f16(p + offsetof(block_q5_1, d));
+      m = load_f16(p + offsetof(block_q5_1, m));
+      unpack_nibbles(p + offsetof(block_q5_1, qs), u);
+      add_fifth_bits(load_u32(p + offsetof(block_q5_1, qh)), u);
+      return;
+    }
+    case TensorType::Q8_0: {
+      const uint8_t* p = row + b * sizeof(block_q8_0);
+      d = load_f16(p + offsetof(block_q8_0, d));
+      for (int j = 0; j < 32; ++j) u[j] = static_cast<uint8_t>(p[offsetof(block_q8_0, qs) + j] ^ 0x80);
+      return;
+    }
+    case TensorType::Q4_K:
+    case TensorType::Q5_K: {
+      const bool five = t == TensorType::Q5_K;
+      const size_t bs = five ? sizeof(block_q5_K) : sizeof(block_q4_K);
+      const uint8_t* p = row + (b / 8) * bs;  // super-block of 8 sub-blocks of 32
+      const int j = static_cast<int>(b % 8), c = j / 2, shift = 4 * (j % 2);
+      const uint8_t* qs = p + (five ? offsetof(block_q5_K, qs) : offsetof(block_q4_K, qs));
+      int scale = 0, min = 0;
+      k4_scale_min(p + offsetof(block_q4_K, scales), j, scale, min);
+      d = load_f16(p) * static_cast<float>(scale);
+      m = -(load_f16(p + 2) * static_cast<float>(min));
+      for (int l = 0; l < 32; ++l) {
+        int q = (qs[32 * c + l] >> shift) & 15;
+        if (five) q |= ((p[offsetof(block_q5_K, qh) + l] >> j) & 1) << 4;
+        u[l] = static_cast<uint8_t>(q);
+      }
+      return;
+    }
+    case TensorType::Q6_K: {
+      const uint8_t* p = row + (b / 16) * sizeof(block_q6_K);  // 16 sub-blocks of 16
+      const int e0 = static_cast<int>(b % 16) * 16, h = e0 / 128;
+      d = load_f16(p + offsetof(block_q6_K, d)) *
+          static_cast<float>(static_cast<int8_t>(p[offsetof(block_q6_K, scales) + b % 16]));
+      for (int l = 0; l < 16; ++l) {
+        const int r = (e0 + l) % 128;
+        const int low = (p[offsetof(block_q6_K, ql) + 64 * h + r % 64] >> (4 * (r / 64))) & 15;
+        const int high = (p[offsetof(block_q6_K, qh) + 32 * h + r % 32] >> (2 * (r / 32))) & 3;
+        u[l] = static_cast<uint8_t>(low | (high << 4));
+      }
+      return;
+    }
+    default:
+      assert(false && "type without a panel format");
+  }
+}
+
+}  // namespace
+
+const PanelFormat* panel_format(TensorType t) {
+  switch (t) {
+    case TensorType::Q4_0: return &kLegacyBias8;
+    case TensorType::Q5_0: return &kLegacyBias16;
+    case TensorType::Q8_0: return &kLegacyBias128;
+    case TensorType::Q4_1:
+    case TensorType::Q5_1:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K: return &kWithMin;
+    case TensorType::Q6_K: return &kQ6K;
+    default: return nullptr;
+  }
+}
+
+size_t panel_bytes(const PanelFormat& f, int64_t n_in) {
+  const auto nb = static_cast<size_t>(n_in / f.block);
+  return nb * kPanelRows * (static_cast<size_t>(f.block) + sizeof(float) * (f.has_min ? 2 : 1));
+}
+
+PanelView panel_view(const PanelFormat& f, const uint8_t* panel, int64_t n_in) {
+  PanelView v;
+  v.n_blocks = n_in / f.block;
+  v.q = panel;
+  const size_t q_bytes = static_cast<size_t>(v.n_blocks) * kPanelRows * static_cast<size_t>(f.block);
+  v.d = reinterpret_cast<const float*>(panel + q_bytes);
+  if (f.has_min) v.m = v.d + v.n_blocks * kPanelRows;
+  return v;
+}
+
+void pack_panel(TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in, uint8_t* panel) {
+  const PanelFormat& f = *panel_format(t);
+  const PanelView v = panel_view(f, panel, n_in);
+  auto* q = const_cast<uint8_t*>(v.q);
+  auto* d = const_cast<float*>(v.d);
+  auto* m = const_cast<float*>(v.m);
+  const size_t block_bytes = static_cast<size_t>(f.block) * kPanelRows;  // [B/4][16][4]
+  uint8_t u[32];
+  for (int r = 0; r < kPanelRows; ++r) {
+    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
+    for (int64_t b = 0; b < v.n_blocks; ++b) {
+      float db = 0, mb = 0;
+      if (r < n_rows) unpack_block(t, row, b, u, db, mb);
+      else std::memset(u, 0, sizeof u);
+      uint8_t* qb = q + static_cast<size_t>(b) * block_bytes + 4 * r;
+      for (int s = 0; s < f.block / 4; ++s) std::memcpy(qb + s * 4 * kPanelRows, u + 4 * s, 4);
+      d[b * kPanelRows + r] = db;
+      if (m) m[b * kPanelRows + r] = mb;
+    }
+  }
+}
+
+size_t gemm_acts_bytes(const PanelFormat& f, int64_t n_in, int64_t T) {
+  return static_cast<size_t>(T) * (static_cast<size_t>(n_in) + static_cast<size_t>(n_in / f.block) * sizeof(GemmSide));
+}
+
+GemmActs gemm_acts_view(const PanelFormat& f, const uint8_t* out, int64_t n_in, int64_t T) {
+  GemmActs a;
+  a.q = reinterpret_cast<const int8_t*>(out);
+  a.q_stride = static_cast<size_t>(n_in);
+  // GemmSide is 4-byte aligned; the quants take T * n_in bytes, a multiple of 16
+  a.side = reinterpret_cast<const GemmSide*>(out + static_cast<size_t>(T) * static_cast<size_t>(n_in));
+  a.side_stride = n_in / f.block;
+  return a;
+}
+
+void gemm_acts_prepare(TensorType t, const uint8_t* xq, size_t row_bytes, int64_t n_in, int64_t T, int64_t t0,
+                       int64_t t1, uint8_t* out) {
+  const PanelFormat& f = *panel_format(t);
+  const GemmActs a = gemm_acts_view(f, out, n_in, T);
+  const TensorType at = type_traits(t).vec_dot_type;
+  const int64_t nb = n_in / f.block;
+  for (int64_t tok = t0; tok < t1; ++tok) {
+    const uint8_t* x = xq + static_cast<size_t>(tok) * row_bytes;
+    auto* q = const_cast<int8_t*>(a.q) + static_cast<size_t>(tok) * a.q_stride;
+    auto* side = const_cast<GemmSide*>(a.side) + tok * a.side_stride;
+    for (int64_t b = 0; b < nb; ++b) {
+      const int8_t* qs = nullptr;
+      GemmSide s;
+      if (at == TensorType::Q8_0 || at == TensorType::Q8_1) {
+        const size_t bs = at == TensorType::Q8_0 ? sizeof(block_q8_0) : sizeof(block_q8_1);
+        const uint8_t* p = x + static_cast<size_t>(b) * bs;
+        qs = reinterpret_cast<const int8_t*>(p + (at == TensorType::Q8_0 ? offsetof(block_q8_0, qs) : offsetof(block_q8_1, qs)));
+        s.d = load_f16(p);
+        if (at == TensorType::Q8_1) s.s = load_f16(p + offsetof(block_q8_1, s));  // vec_dot's m * s term
+      } else {  // q8_K: a super-block of 256 holds 256 / B panel blocks
+        assert(at == TensorType::Q8_K);
+        const int per = QK_K / f.block;
+        const uint8_t* p = x + static_cast<size_t>(b / per) * sizeof(block_q8_K);
+        const int j = static_cast<int>(b % per);
+        qs = reinterpret_cast<const int8_t*>(p + offsetof(block_q8_K, qs)) + j * f.block;
+        std::memcpy(&s.d, p + offsetof(block_q8_K, d), sizeof(float));
+      }
+      int32_t sum = 0;
+      for (int e = 0; e < f.block; ++e) sum += qs[e];
+      s.corr = -f.bias * sum;
+      if (f.has_min && at == TensorType::Q8_K) s.s = s.d * static_cast<float>(sum);
+      std::memcpy(q + b * f.block, qs, static_cast<size_t>(f.block));
+      side[b] = s;
+    }
+  }
+}
+
+}  // namespace slm
