@@ -51,5 +51,7 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 // Registers the vec_dot_x4 kernels of legacy_quants.cc / k_quants.cc in a table.
 void register_legacy_x4(KernelTable& t);
 void register_kquant_x4(KernelTable& t);
+// Registers gemm_panel (gemm.cc), the packed-panel product of kernels/panel.h.
+void register_gemm(KernelTable& t);
 
 }  // namespace slm::avx2

@@ -30,6 +30,7 @@ KernelTable make_table() {
   // Multi-token dot products for prompt processing (each file registers its own types).
   register_legacy_x4(t);
   register_kquant_x4(t);
+  register_gemm(t);
   return t;
 }
 
