@@ -5,7 +5,8 @@ llama.cpp is driven through llama-cpp-python (pip install llama-cpp-python build
 source for this CPU). Both engines are measured the way llama-bench measures: pp = one batch of N
 random tokens from an empty context; tg = N tokens decoded one at a time from an empty context;
 one warm-up, then --reps repetitions; medians. The two engines alternate per repetition so that
-machine noise hits both alike.
+machine noise hits both alike. For tg rows the table also gives slm's % of its memory ceiling (from
+slm bench's bandwidth probe: tg t/s over bandwidth / bytes per token).
 
 Usage: tools/bench_vs_llamacpp.py [-m MODEL ...] [-p 512] [-n 128] [-t 1,2] [-r 5] [--slm build/slm]
 MODEL is a .gguf path or a known short name (resolved like slm does).
@@ -73,7 +74,10 @@ def slm_times(slm, path, threads, n_prompt, n_gen, reps):
                           "-r", str(reps), "--json"], check=True, capture_output=True, text=True).stdout
     rows = json.loads(out)
     get = lambda prefix: next((r["tokens_per_second"]["median"] for r in rows if r["test"].startswith(prefix)), None)
-    return get("pp"), get("tg")
+    # slm's tg rows carry percent_of_ceiling (tg t/s over memory bandwidth / bytes per token)
+    # unless its bandwidth probe was skipped.
+    pct = next((r.get("percent_of_ceiling") for r in rows if r["test"].startswith("tg")), None)
+    return get("pp"), get("tg"), pct
 
 
 def run_child(cmd):
@@ -90,8 +94,9 @@ def run_child(cmd):
 
 
 def slm_fresh(slm, path, threads, a):
+    # --no-probe: the probe's 512 MiB buffer would count in the peak RSS measured here.
     out, rss = run_child([slm, "bench", "-m", path, "-p", str(a.p), "-n", str(a.n), "-t", str(threads), "-r", "1",
-                          "-c", str(a.c), "--json"])
+                          "-c", str(a.c), "--json", "--no-probe"])
     rows = json.loads(out)
     get = lambda prefix: next(r for r in rows if r["test"].startswith(prefix))
     return dict(load=rows[0]["load_seconds"], rss=rss, pp=get("pp")["tokens_per_second"]["median"],
@@ -230,24 +235,29 @@ def main():
         path = resolve(m)
         for t in threads:
             # Alternate engines per repetition block to share the machine's noise.
-            s_pp, s_tg, l_pp, l_tg = [], [], [], []
+            s_pp, s_tg, s_pct, l_pp, l_tg = [], [], [], [], []
             for _ in range(a.r):
-                sp, st = slm_times(a.slm, path, t, a.p, a.n, 1)
+                sp, st, pct = slm_times(a.slm, path, t, a.p, a.n, 1)
                 lp, lt = llama_cpp_times(path, t, a.p, a.n, 1)
                 s_pp.append(sp)
                 s_tg.append(st)
+                if pct is not None:
+                    s_pct.append(pct)
                 l_pp += lp
                 l_tg += lt
-            for test, s, l in (("pp%d" % a.p, s_pp, l_pp), ("tg%d" % a.n, s_tg, l_tg)):
+            for test, s, l, pct in (("pp%d" % a.p, s_pp, l_pp, []), ("tg%d" % a.n, s_tg, l_tg, s_pct)):
                 sm, lm = statistics.median(s), statistics.median(l)
                 rows.append(dict(model=os.path.basename(path), test=test, threads=t, slm=sm, llama_cpp=lm,
-                                 ratio=sm / lm, slm_all=s, llama_cpp_all=l))
+                                 ratio=sm / lm, slm_all=s, llama_cpp_all=l,
+                                 slm_pct_of_ceiling=statistics.median(pct) if pct else None))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d')}; medians of {a.r}")
-    print("| file | test | threads | slm t/s | llama.cpp t/s | slm / llama.cpp |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| file | test | threads | slm t/s | llama.cpp t/s | slm / llama.cpp | slm % of ceiling |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['test']} | {r['threads']} | {r['slm']:.1f} | {r['llama_cpp']:.1f} | {r['ratio']:.2f} |")
+        pct = "-" if r["slm_pct_of_ceiling"] is None else f"{r['slm_pct_of_ceiling']:.1f}"
+        print(f"| {r['model']} | {r['test']} | {r['threads']} | {r['slm']:.1f} | {r['llama_cpp']:.1f} | {r['ratio']:.2f} "
+              f"| {pct} |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

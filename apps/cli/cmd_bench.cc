@@ -3,16 +3,28 @@
 // empty context. Each test runs once to warm up, then `reps` times; we print median, min, max.
 // --json also gives each row's load time (model load + session creation, seconds) and, for pp,
 // whether the last position's logits are finite and their top-5 ids (a cross-engine check).
+//
+// For tg it also prints how close the run comes to the memory ceiling: a probe measures this
+// machine's read bandwidth with the row's thread count (base/bandwidth_probe.h; --no-probe skips
+// it), the row's bytes per token are the weights plus the average KV read, and the ceiling is
+// bandwidth / bytes per token. Last, it times what generation does per token outside the model
+// (sampling with the default chain on the run's last logits, then streaming the token's text) as
+// microseconds and as a share of the tg time per token.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
 
+#include "base/bandwidth_probe.h"
 #include "commands.h"
+#include "runtime/model_impl.h"
+#include "sampling/sampler.h"
 #include "slm/slm.h"
+#include "tokenizer/tokenizer.h"
 
 namespace slm::cli {
 
@@ -26,6 +38,7 @@ struct BenchOptions {
   int32_t n_batch = 512;
   int32_t n_ctx = 0;  // 0: just what the tests need
   bool json = false;
+  bool no_probe = false;
 };
 
 struct Row {
@@ -35,6 +48,11 @@ struct Row {
   double gbps = 0;                      // weight bytes read per second (tg only)
   double load_s = 0;                    // Model::load + Session::create
   std::string logits;                   // pp only: JSON of the last position's logits check
+  // tg only:
+  TgRoofline roof;         // weights + KV bytes per token and GB/s; ceiling fields 0 without the probe
+  double probe_gbps = 0;   // read bandwidth at this thread count (0: --no-probe)
+  double sample_us = 0;    // sampling + detokenization per token, median microseconds
+  double sample_pct = 0;   // sample_us as a percentage of the tg time per token
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -68,6 +86,44 @@ std::vector<int32_t> random_tokens(int32_t n, int32_t n_vocab) {
   return t;
 }
 
+Row make_row(const std::string& model, const std::string& test, int threads, const std::vector<double>& tps,
+             double load_s) {
+  Row r;
+  r.model = model;
+  r.test = test;
+  r.threads = threads;
+  r.median = median(tps);
+  r.min = *std::min_element(tps.begin(), tps.end());
+  r.max = *std::max_element(tps.begin(), tps.end());
+  r.load_s = load_s;
+  return r;
+}
+
+// Median microseconds of one generation step outside the model, as Session::generate does it:
+// sample with the default chain (top-k 40, top-p 0.95, min-p 0.05, temperature 0.8), record the
+// token, and stream its text.
+double sample_detok_us(const Model& model, std::span<const float> logits) {
+  Sampler sampler(SamplerParams{}, model.n_vocab());
+  StreamDecoder decoder(*model.impl().tokenizer);
+  std::vector<double> us;
+  for (int i = 0; i < 201; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int32_t tok = sampler.sample(logits);
+    sampler.accept(tok);
+    decoder.push(tok);
+    us.push_back(1e6 * seconds_since(t0));
+  }
+  return median(us);
+}
+
+// "-" for a figure that was not measured, else the value with `decimals` digits.
+std::string cell(double v, int decimals) {
+  if (v <= 0) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  return b;
+}
+
 // Runs `once` reps+1 times (the first is a warm-up) and returns tokens/s of each measured run.
 template <typename F>
 Expected<std::vector<double>> measure(int reps, int32_t n_tokens, F&& once) {
@@ -93,6 +149,7 @@ Action add_bench(CLI::App& app) {
   app.add_option("-b,--batch-size", o->n_batch, "prompt tokens per forward pass")->capture_default_str();
   app.add_option("-c,--ctx-size", o->n_ctx, "context size (default: what -p/-n need)")->capture_default_str();
   app.add_flag("--json", o->json, "print JSON instead of a markdown table");
+  app.add_flag("--no-probe", o->no_probe, "skip the memory bandwidth probe (no ceiling figures)");
   return [o]() -> int {
     if (o->reps < 1) return fail("--repetitions must be at least 1");
     if (o->n_prompt < 0 || o->n_gen < 0) return fail("-p and -n must be >= 0");
@@ -100,6 +157,7 @@ Action add_bench(CLI::App& app) {
       return fail("--ctx-size must be larger than -p and -n");
     if (o->threads.empty()) o->threads.push_back(0);
     std::vector<Row> rows;
+    std::map<int, double> probe_gbps;  // thread count -> GB/s, probed once per count
     for (const std::string& name : o->models) {
       const auto t_load = std::chrono::steady_clock::now();
       auto model = Model::load(name);
@@ -124,9 +182,9 @@ Action add_bench(CLI::App& app) {
             return s.eval(std::span<const int32_t>(prompt.data(), static_cast<size_t>(o->n_prompt)));
           });
           if (!tps) return fail(tps.status());
-          rows.push_back({label, "pp" + std::to_string(o->n_prompt), s.n_threads(), median(*tps),
-                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()), 0,
-                          load_s, logits_check(s.last_logits())});
+          Row r = make_row(label, "pp" + std::to_string(o->n_prompt), s.n_threads(), *tps, load_s);
+          r.logits = logits_check(s.last_logits());
+          rows.push_back(r);
         }
         if (o->n_gen > 0) {
           auto tps = measure(o->reps, o->n_gen, [&] {
@@ -138,10 +196,19 @@ Action add_bench(CLI::App& app) {
             return Status::Ok();
           });
           if (!tps) return fail(tps.status());
-          const double med = median(*tps);
-          rows.push_back({label, "tg" + std::to_string(o->n_gen), s.n_threads(), med,
-                          *std::min_element(tps->begin(), tps->end()), *std::max_element(tps->begin(), tps->end()),
-                          med * static_cast<double>(info.bytes_per_token) / 1e9, load_s, ""});
+          Row r = make_row(label, "tg" + std::to_string(o->n_gen), s.n_threads(), *tps, load_s);
+          const double med = r.median;
+          r.gbps = med * static_cast<double>(info.bytes_per_token) / 1e9;
+          if (!o->no_probe && !probe_gbps.count(r.threads)) {
+            auto gbps = measure_read_bandwidth(r.threads);
+            if (!gbps) return fail(gbps.status());
+            probe_gbps[r.threads] = *gbps;
+          }
+          r.probe_gbps = o->no_probe ? 0.0 : probe_gbps[r.threads];
+          r.roof = tg_roofline(info.bytes_per_token, info.kv_bytes_per_token, o->n_gen, med, r.probe_gbps);
+          r.sample_us = sample_detok_us(**model, s.last_logits());
+          r.sample_pct = 100.0 * r.sample_us * 1e-6 * med;
+          rows.push_back(r);
         }
       }
     }
@@ -149,19 +216,41 @@ Action add_bench(CLI::App& app) {
       std::printf("[\n");
       for (size_t i = 0; i < rows.size(); ++i) {
         const Row& r = rows[i];
+        std::string tg;  // tg rows: roofline and sampling fields (ceiling fields only with the probe)
+        if (r.test[0] == 't') {
+          char b[512];
+          std::snprintf(b, sizeof b, ", \"bytes_per_token\": %.0f, \"gb_per_second\": %.2f, \"sample_detok_us\": %.1f, "
+                        "\"sample_detok_percent\": %.3f", r.roof.bytes_per_token, r.roof.achieved_gbps, r.sample_us, r.sample_pct);
+          tg = b;
+          if (r.probe_gbps > 0) {
+            std::snprintf(b, sizeof b, ", \"probe_gb_per_second\": %.2f, \"ceiling_tokens_per_second\": %.2f, "
+                          "\"percent_of_ceiling\": %.1f", r.probe_gbps, r.roof.ceiling_tps, 100.0 * r.roof.fraction);
+            tg += b;
+          }
+        }
         std::printf("  {\"model\": \"%s\", \"test\": \"%s\", \"threads\": %d, \"tokens_per_second\": {\"median\": %.2f, "
                     "\"min\": %.2f, \"max\": %.2f}, \"weight_gb_per_second\": %.2f, \"repetitions\": %d, "
-                    "\"load_seconds\": %.3f%s%s}%s\n",
+                    "\"load_seconds\": %.3f%s%s%s}%s\n",
                     r.model.c_str(), r.test.c_str(), r.threads, r.median, r.min, r.max, r.gbps, o->reps, r.load_s,
-                    r.logits.empty() ? "" : ", \"last_logits\": ", r.logits.c_str(), i + 1 < rows.size() ? "," : "");
+                    r.logits.empty() ? "" : ", \"last_logits\": ", r.logits.c_str(), tg.c_str(),
+                    i + 1 < rows.size() ? "," : "");
       }
       std::printf("]\n");
     } else {
-      std::printf("| model | test | threads | t/s (median) | min | max | weights GB/s |\n");
-      std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+      if (!probe_gbps.empty()) {
+        std::printf("memory read bandwidth (probe: %zu MiB, median of %d reads):", kDefaultProbeBytes >> 20,
+                    kDefaultProbePasses);
+        for (const auto& [threads, gbps] : probe_gbps) std::printf(" %d thread%s %.1f GB/s;", threads, threads > 1 ? "s" : "", gbps);
+        std::printf("\nGB/s = t/s x (weights + average KV bytes per token); ceiling t/s = probe GB/s / those bytes\n\n");
+      }
+      std::printf("| model | test | threads | t/s (median) | min | max | GB/s | ceiling t/s | %% of ceiling "
+                  "| sample+detok us | sample+detok %% |\n");
+      std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (const Row& r : rows)
-        std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s |\n", r.model.c_str(), r.test.c_str(), r.threads, r.median,
-                    r.min, r.max, r.gbps > 0 ? std::to_string(r.gbps).substr(0, 5).c_str() : "-");
+        std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s |\n", r.model.c_str(), r.test.c_str(),
+                    r.threads, r.median, r.min, r.max, cell(r.roof.achieved_gbps, 2).c_str(),
+                    cell(r.roof.ceiling_tps, 1).c_str(), cell(100.0 * r.roof.fraction, 1).c_str(),
+                    cell(r.sample_us, 1).c_str(), cell(r.sample_pct, 2).c_str());
     }
     return 0;
   };

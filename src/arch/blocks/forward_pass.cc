@@ -187,6 +187,19 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
     }
   });
 
+  attend(fp, il);
+  project(fp, ws.attn.data(), {{&lw.wo, out}});
+}
+
+void attend(ForwardPass& fp, int il) {
+  const ModelConfig& c = fp.cfg;
+  const LayerConfig& lc = c.layers[static_cast<size_t>(il)];
+  Workspace& ws = fp.ws;
+  const int64_t T = fp.n_tokens, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim, Dv = c.head_dim_v;
+  const int64_t q_row = H * D, k_row = Hkv * D, v_row = Hkv * Dv;
+  const uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
+  const uint16_t* vc = fp.kv.v[static_cast<size_t>(il)].data();
+  const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
   // Scores, softmax and weighted values for every (token, head) pair.
   const VecDotFn dot_f16 = kernels().of(TensorType::F16).vec_dot;
   const DequantizeRowFn from_f16 = kernels().of(TensorType::F16).dequantize_row;
@@ -220,8 +233,6 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
       }
     }
   });
-
-  project(fp, ws.attn.data(), {{&lw.wo, out}});
 }
 
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out) {
