@@ -38,23 +38,68 @@ size_t converted_bytes(TensorType w_type, int64_t n_in, int64_t T) {
   return (b + 63) / 64 * 64;
 }
 
-// y[t][o] = W[o] . xq[t] with the packed-panel product: each thread packs its panels of 16 rows
-// one at a time (into a buffer of its own, grown once to the largest panel) and multiplies each
-// by every token.
-void matmul_panels(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool) {
+// Thread ti's share of n items taken in chunks of `grain`, as ThreadPool::parallel_for splits.
+void share(int64_t n, int64_t grain, int ti, int n_threads, int64_t& b, int64_t& e) {
+  const int64_t n_chunks = (n + grain - 1) / grain;
+  const int64_t per = n_chunks / n_threads, extra = n_chunks % n_threads;
+  const int64_t c0 = ti * per + (ti < extra ? ti : extra);
+  const int64_t c1 = c0 + per + (ti < extra ? 1 : 0);
+  b = c0 * grain;
+  e = c1 * grain < n ? c1 * grain : n;
+}
+
+// Rows [r0, r1) of y = W . xq with the packed-panel product: the thread packs its panels of 16
+// rows one at a time (into a buffer of its own, grown once to the largest panel) and multiplies
+// each by every token.
+void panel_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, int64_t r0,
+                int64_t r1) {
   const PanelFormat& f = *panel_format(w.type);
-  const GemmPanelFn gemm = kernels().gemm_panel;
   const GemmActs acts = gemm_acts_view(f, xq + converted_bytes(w.type, w.n_in, T), w.n_in, T);
+  thread_local std::vector<uint8_t> panel;  // [panel_bytes]: one packed panel
   const size_t bytes = panel_bytes(f, w.n_in);
-  pool.parallel_for(w.n_out, kPanelRows, [&](int64_t r0, int64_t r1, int) {
-    thread_local std::vector<uint8_t> panel;  // [panel_bytes]: one packed panel
-    if (panel.size() < bytes) panel.resize(bytes);
-    for (int64_t r = r0; r < r1; r += kPanelRows) {
-      const int n_rows = static_cast<int>(r1 - r < kPanelRows ? r1 - r : kPanelRows);
-      pack_panel(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, panel.data());
-      gemm(f, panel_view(f, panel.data(), w.n_in), acts, T, y + r, y_stride, n_rows);
+  if (panel.size() < bytes) panel.resize(bytes);
+  for (int64_t r = r0; r < r1; r += kPanelRows) {
+    const int n_rows = static_cast<int>(r1 - r < kPanelRows ? r1 - r : kPanelRows);
+    pack_panel(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, panel.data());
+    kernels().gemm_panel(f, panel_view(f, panel.data(), w.n_in), acts, T, y + r, y_stride, n_rows);
+  }
+}
+
+// Rows [r0, r1) of y = W . xq with the dot kernels: blocks of kRowBlock rows, each against
+// kTokenBlock tokens at a time, four tokens per vec_dot_x4 where the table has it.
+void dot_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, int64_t r0,
+              int64_t r1) {
+  const VecDotFn dot = kernels().of(w.type).vec_dot;
+  const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
+  const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);
+  for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+    const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
+    for (int64_t tb = 0; tb < T; tb += kTokenBlock) {
+      const int64_t te = tb + kTokenBlock < T ? tb + kTokenBlock : T;
+      for (int64_t r = rb; r < re; ++r) {
+        const uint8_t* wr = w.data + static_cast<size_t>(r) * w.row_bytes;
+        int64_t t = tb;
+        if (dot4) {
+          float out[4];
+          for (; t + 4 <= te; t += 4) {
+            dot4(w.n_in, wr, xq + static_cast<size_t>(t) * act_row, act_row, out);
+            for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
+          }
+        }
+        for (; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, wr, xq + static_cast<size_t>(t) * act_row);
+      }
     }
-  });
+  }
+}
+
+// Thread ti's share of one product.
+void product_share(const MatmulOut& o, const uint8_t* xq, int64_t T, int ti, int n_threads) {
+  const bool panels = use_panels(o.w->type, T);
+  int64_t r0 = 0, r1 = 0;
+  share(o.w->n_out, panels ? kPanelRows : kRowBlock, ti, n_threads, r0, r1);
+  if (r0 >= r1) return;
+  if (panels) panel_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
+  else dot_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
 }
 }  // namespace
 
@@ -80,29 +125,13 @@ void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_
 }
 
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool) {
-  if (use_panels(w.type, T)) return matmul_panels(w, xq, T, y, y_stride, pool);
-  const VecDotFn dot = kernels().of(w.type).vec_dot;
-  const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
-  const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);
-  pool.parallel_for(w.n_out, kRowBlock, [&](int64_t r0, int64_t r1, int) {
-    for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
-      const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
-      for (int64_t tb = 0; tb < T; tb += kTokenBlock) {
-        const int64_t te = tb + kTokenBlock < T ? tb + kTokenBlock : T;
-        for (int64_t r = rb; r < re; ++r) {
-          const uint8_t* wr = w.data + static_cast<size_t>(r) * w.row_bytes;
-          int64_t t = tb;
-          if (dot4) {
-            float out[4];
-            for (; t + 4 <= te; t += 4) {
-              dot4(w.n_in, wr, xq + static_cast<size_t>(t) * act_row, act_row, out);
-              for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
-            }
-          }
-          for (; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, wr, xq + static_cast<size_t>(t) * act_row);
-        }
-      }
-    }
+  const MatmulOut o{&w, y, y_stride};
+  matmul_converted_many(std::span<const MatmulOut>(&o, 1), xq, T, pool);
+}
+
+void matmul_converted_many(std::span<const MatmulOut> outs, const uint8_t* xq, int64_t T, ThreadPool& pool) {
+  pool.run([&](int ti) {
+    for (const MatmulOut& o : outs) product_share(o, xq, T, ti, pool.size());
   });
 }
 

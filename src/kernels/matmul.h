@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
 #include "kernels/types.h"
@@ -33,6 +34,16 @@ void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_
 
 // y[t][o] (row stride y_stride floats) = dot(W[o], xq[t]) for t < T, o < W.n_out.
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool);
+
+// Several products of the same converted activations (same_activations() for all their types),
+// in one parallel job: each thread takes its share of every matrix's rows, so q/k/v or gate/up
+// cost one fork and one join instead of one per matrix (token generation runs hundreds a token).
+struct MatmulOut {
+  const WeightMatrix* w = nullptr;
+  float* y = nullptr;  // [T][y_stride]
+  int64_t y_stride = 0;
+};
+void matmul_converted_many(std::span<const MatmulOut> outs, const uint8_t* xq, int64_t T, ThreadPool& pool);
 
 // Convenience: convert then multiply. scratch must hold activation_bytes(w.type, w.n_in, T).
 void matmul(const WeightMatrix& w, const float* x, int64_t T, float* y, ThreadPool& pool, uint8_t* scratch);

@@ -1,5 +1,6 @@
 #include "kernels/panel.h"
 
+#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -28,15 +29,37 @@ uint32_t load_u32(const uint8_t* p) {
 }
 float load_f16(const uint8_t* p) { return fp16_to_fp32(load_u16(p)); }
 
-// Nibbles of qs[16] in element order: low nibbles are elements 0..15, high nibbles 16..31.
+uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
+constexpr uint64_t kLowNibbles = 0x0F0F0F0F0F0F0F0FULL;
+
+// Nibbles of qs[16] in element order: low nibbles are elements 0..15, high nibbles 16..31
+// (eight bytes at a time: packing is a measurable share of a prompt batch).
 void unpack_nibbles(const uint8_t* qs, uint8_t* u) {
-  for (int j = 0; j < 16; ++j) {
-    u[j] = qs[j] & 15;
-    u[j + 16] = qs[j] >> 4;
+  for (int h = 0; h < 2; ++h) {
+    const uint64_t x = load_u64(qs + 8 * h);
+    store_u64(u + 8 * h, x & kLowNibbles);
+    store_u64(u + 16 + 8 * h, (x >> 4) & kLowNibbles);
   }
 }
+// Byte j of entry b is 16 when bit j of b is set: eight fifth bits spread over eight quants.
+const std::array<uint64_t, 256>& fifth_bit_table() {
+  static const std::array<uint64_t, 256> table = [] {
+    std::array<uint64_t, 256> t{};
+    for (int b = 0; b < 256; ++b)
+      for (int j = 0; j < 8; ++j)
+        if ((b >> j) & 1) t[static_cast<size_t>(b)] |= uint64_t{16} << (8 * j);
+    return t;
+  }();
+  return table;
+}
 void add_fifth_bits(uint32_t qh, uint8_t* u) {
-  for (int j = 0; j < 32; ++j) u[j] = static_cast<uint8_t>(u[j] | (((qh >> j) & 1) << 4));
+  const std::array<uint64_t, 256>& table = fifth_bit_table();
+  for (int k = 0; k < 4; ++k) store_u64(u + 8 * k, load_u64(u + 8 * k) | table[(qh >> (8 * k)) & 0xFF]);
 }
 
 // q4_K / q5_K: scale and min of sub-block j (6 bits each, packed in 12 bytes).
@@ -86,7 +109,7 @@ void unpack_block(TensorType t, const uint8_t* row, int64_t b, uint8_t* u, float
     case TensorType::Q8_0: {
       const uint8_t* p = row + b * sizeof(block_q8_0);
       d = load_f16(p + offsetof(block_q8_0, d));
-      for (int j = 0; j < 32; ++j) u[j] = static_cast<uint8_t>(p[offsetof(block_q8_0, qs) + j] ^ 0x80);
+      for (int k = 0; k < 4; ++k) store_u64(u + 8 * k, load_u64(p + offsetof(block_q8_0, qs) + 8 * k) ^ 0x8080808080808080ULL);
       return;
     }
     case TensorType::Q4_K:

@@ -1,5 +1,6 @@
 #include "arch/blocks/forward_pass.h"
 
+#include <cassert>
 #include <algorithm>
 #include <cmath>
 
@@ -71,19 +72,24 @@ namespace blocks {
 namespace {
 
 // Multiplies the same input by several weight matrices, converting the input once per distinct
-// activation layout (q/k/v and gate/up usually share one).
+// activation layout (q/k/v and gate/up usually share one) and running the products that share
+// it as one parallel job.
 void project(ForwardPass& fp, const float* x, std::initializer_list<std::pair<const WeightMatrix*, float*>> outs) {
   const int64_t T = fp.n_tokens;
-  TensorType converted_for{};
-  bool have = false;
+  MatmulOut group[3];  // products sharing one conversion (project never takes more than three)
+  size_t n = 0;
+  assert(outs.size() <= 3);
+  auto flush = [&] {
+    if (n == 0) return;
+    convert_activations(group[0].w->type, x, group[0].w->n_in, T, fp.ws.act_q.data(), fp.pool);
+    matmul_converted_many(std::span<const MatmulOut>(group, n), fp.ws.act_q.data(), T, fp.pool);
+    n = 0;
+  };
   for (const auto& [w, y] : outs) {
-    if (!have || !same_activations(converted_for, w->type)) {
-      convert_activations(w->type, x, w->n_in, T, fp.ws.act_q.data(), fp.pool);
-      converted_for = w->type;
-      have = true;
-    }
-    matmul_converted(*w, fp.ws.act_q.data(), T, y, w->n_out, fp.pool);
+    if (n > 0 && !same_activations(group[0].w->type, w->type)) flush();
+    group[n++] = MatmulOut{w, y, w->n_out};
   }
+  flush();
 }
 
 // Normalizes head h (D values, in place) with the q or k norm: RMSNorm or LayerNorm without bias,
