@@ -66,27 +66,35 @@ void panel_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, i
 }
 
 // Rows [r0, r1) of y = W . xq with the dot kernels: blocks of kRowBlock rows, each against
-// kTokenBlock tokens at a time, four tokens per vec_dot_x4 where the table has it.
+// kTokenBlock tokens at a time; four tokens per vec_dot_x4 where the table has it, and the
+// tokens left over (all of them in generation) four rows per vec_dot_r4.
 void dot_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, int64_t r0,
               int64_t r1) {
   const VecDotFn dot = kernels().of(w.type).vec_dot;
   const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
+  const VecDotR4Fn dot_r4 = kernels().of(w.type).vec_dot_r4;
   const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);
+  auto row = [&](int64_t r) { return w.data + static_cast<size_t>(r) * w.row_bytes; };
+  auto act = [&](int64_t t) { return xq + static_cast<size_t>(t) * act_row; };
   for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
     const int64_t re = rb + kRowBlock < r1 ? rb + kRowBlock : r1;
     for (int64_t tb = 0; tb < T; tb += kTokenBlock) {
       const int64_t te = tb + kTokenBlock < T ? tb + kTokenBlock : T;
-      for (int64_t r = rb; r < re; ++r) {
-        const uint8_t* wr = w.data + static_cast<size_t>(r) * w.row_bytes;
-        int64_t t = tb;
-        if (dot4) {
-          float out[4];
-          for (; t + 4 <= te; t += 4) {
-            dot4(w.n_in, wr, xq + static_cast<size_t>(t) * act_row, act_row, out);
-            for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
-          }
+      const int64_t t4 = dot4 ? tb + (te - tb) / 4 * 4 : tb;  // [tb, t4): vec_dot_x4
+      float out[4];
+      for (int64_t r = rb; r < re; ++r)
+        for (int64_t t = tb; t < t4; t += 4) {
+          dot4(w.n_in, row(r), act(t), act_row, out);
+          for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
         }
-        for (; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, wr, xq + static_cast<size_t>(t) * act_row);
+      for (int64_t t = t4; t < te; ++t) {
+        int64_t r = rb;
+        if (dot_r4)
+          for (; r + 4 <= re; r += 4) {
+            dot_r4(w.n_in, row(r), w.row_bytes, act(t), out);
+            for (int k = 0; k < 4; ++k) y[t * y_stride + r + k] = out[k];
+          }
+        for (; r < re; ++r) y[t * y_stride + r] = dot(w.n_in, row(r), act(t));
       }
     }
   }
