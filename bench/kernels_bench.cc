@@ -1,5 +1,5 @@
 // Prompt-processing matmuls per weight type and kernel table, one thread: 64 tokens per weight
-// row with vec_dot and, where the table has it, vec_dot_x4, in GFLOP/s. The dot kernels alone
+// row with vec_dot and, where the table has it, vec_dot_x4, and on packed panels, in GFLOP/s. The dot kernels alone
 // (x1 and x4, every type, GB/s of weights) are in dot_bench.cc, the q8_K quantizer in
 // kquant_bench.cc; all are linked into this binary:
 //
@@ -9,6 +9,7 @@
 // of its block size (576 becomes 768 for the 256-element k-quants).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/panel.h"
 #include "kernels/types.h"
 
 namespace slm {
@@ -24,7 +26,7 @@ namespace {
 const TensorType kWeightTypes[] = {
     TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
     TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
-    // k-quants: TensorType::Q2_K, TensorType::Q3_K, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
+    TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
 };
 
 struct Shape {
@@ -86,6 +88,34 @@ void matmul_tokens(benchmark::State& state, const KernelTable* k, TensorType t, 
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The same product on packed panels (kernels/panel.h), as matmul runs batches of 16 tokens and
+// more: prepare the activations once, then per panel of 16 rows pack and multiply by all T
+// tokens. Packing is in the time. GFLOP/s as above.
+void matmul_panels(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape, int64_t T) {
+  std::mt19937 rng(1);
+  const TensorType at = type_traits(t).vec_dot_type;
+  const PanelFormat& f = *panel_format(t);
+  const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
+  const size_t ars = row_size(at, shape.cols), rs = row_size(t, shape.cols);
+  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data() + i * ars, shape.cols);
+  std::vector<uint8_t> acts(gemm_acts_bytes(f, shape.cols, T)), panel(panel_bytes(f, shape.cols));
+  gemm_acts_prepare(t, a.data(), ars, shape.cols, T, 0, T, acts.data());
+  const GemmActs av = gemm_acts_view(f, acts.data(), shape.cols, T);
+  std::vector<float> y(static_cast<size_t>(shape.rows * T));
+  for (auto _ : state) {
+    for (int64_t r = 0; r < shape.rows; r += kPanelRows) {
+      const int n = static_cast<int>(std::min<int64_t>(kPanelRows, shape.rows - r));
+      pack_panel(t, w.data() + r * rs, rs, n, shape.cols, panel.data());
+      k->gemm_panel(f, panel_view(f, panel.data(), shape.cols), av, T, y.data() + r, shape.rows, n);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * T) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void register_all() {
   for (const KernelTable* k : available_kernel_tables()) {
     for (TensorType t : kWeightTypes) {
@@ -100,6 +130,12 @@ void register_all() {
                                  std::to_string(pp.rows) + "x" + std::to_string(pp.cols) + "x" + std::to_string(T) +
                                  (x4 ? "/x4" : "/x1");
         benchmark::RegisterBenchmark(name.c_str(), matmul_tokens, k, t, pp, T, x4)->Unit(benchmark::kMicrosecond);
+      }
+      if (k->gemm_panel != nullptr && panel_format(t) != nullptr) {
+        const std::string name = std::string("matmul/") + k->isa + "/" + std::string(tr.name) + "/" +
+                                 std::to_string(pp.rows) + "x" + std::to_string(pp.cols) + "x" + std::to_string(T) +
+                                 "/panels";
+        benchmark::RegisterBenchmark(name.c_str(), matmul_panels, k, t, pp, T)->Unit(benchmark::kMicrosecond);
       }
     }
   }

@@ -131,16 +131,17 @@ void unpack_block(TensorType t, const uint8_t* row, int64_t b, uint8_t* u, float
       return;
     }
     case TensorType::Q6_K: {
+      // Sub-block j (16 weights from element e0 = 16j) of a super-block: half h = e0 / 128 and
+      // r0 = e0 % 128; its low nibbles are ql[64h + r0 % 64 + i] (shifted by 4 when r0 >= 64),
+      // its high two bits qh[32h + r0 % 32 + i] >> 2 * (r0 / 32).
       const uint8_t* p = row + (b / 16) * sizeof(block_q6_K);  // 16 sub-blocks of 16
-      const int e0 = static_cast<int>(b % 16) * 16, h = e0 / 128;
-      d = load_f16(p + offsetof(block_q6_K, d)) *
-          static_cast<float>(static_cast<int8_t>(p[offsetof(block_q6_K, scales) + b % 16]));
-      for (int l = 0; l < 16; ++l) {
-        const int r = (e0 + l) % 128;
-        const int low = (p[offsetof(block_q6_K, ql) + 64 * h + r % 64] >> (4 * (r / 64))) & 15;
-        const int high = (p[offsetof(block_q6_K, qh) + 32 * h + r % 32] >> (2 * (r / 32))) & 3;
-        u[l] = static_cast<uint8_t>(low | (high << 4));
-      }
+      const int j = static_cast<int>(b % 16), h = j / 8, r0 = (16 * j) % 128;
+      d = load_f16(p + offsetof(block_q6_K, d)) * static_cast<float>(static_cast<int8_t>(p[offsetof(block_q6_K, scales) + j]));
+      const uint8_t* ql = p + offsetof(block_q6_K, ql) + 64 * h + r0 % 64;
+      const uint8_t* qh = p + offsetof(block_q6_K, qh) + 32 * h + r0 % 32;
+      const int low_shift = 4 * (r0 / 64), high_shift = 2 * (r0 / 32);
+      for (int i = 0; i < 16; ++i)
+        u[i] = static_cast<uint8_t>(((ql[i] >> low_shift) & 15) | (((qh[i] >> high_shift) & 3) << 4));
       return;
     }
     default:
