@@ -48,7 +48,7 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 
-// Registers the vec_dot_x4 kernels of legacy_quants.cc / k_quants.cc in a table.
+// Registers the multi-row kernels of legacy_quants.cc (vec_dot_x4, vec_dot_r4) / k_quants.cc (vec_dot_x4).
 void register_legacy_x4(KernelTable& t);
 void register_kquant_x4(KernelTable& t);
 // Registers gemm_panel (gemm.cc), the packed-panel product of kernels/panel.h.
