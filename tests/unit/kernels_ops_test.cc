@@ -8,6 +8,7 @@
 //    inf and nan where the reference has them;
 //  - rms_norm, layer_norm: within 2 ulp (their double sums are reassociated), or within 1e-6 of
 //    the row's largest output where layer_norm's centring cancels;
+//  - swiglu: the same bits in every SIMD table;
 //  - F16C's binary16 rounding equals fp32_to_fp16 (the index geglu's SIMD kernels use).
 #include <gtest/gtest.h>
 
@@ -298,6 +299,22 @@ TEST(OpKernels, SwigluWithinFourEpsAcrossTheExpRange) {
   std::vector<float> up(g.size());
   for (auto& x : up) x = u(rng);
   for (const KernelTable* k : simd_tables()) expect_within_4_eps(run_gated(&OpKernels::swiglu, *k, g, up, 3), k->isa);
+}
+
+// The AVX2 and AVX-512 swiglu round every step the same way: results do not depend on the table.
+TEST(OpKernels, SwigluIsTheSameInEverySimdTable) {
+  const std::vector<const KernelTable*> tables = simd_tables();
+  if (tables.size() < 2) GTEST_SKIP() << "fewer than two SIMD tables on this CPU";
+  std::vector<float> g;
+  for (float x = -100.0f; x <= 100.0f; x += 0.0078125f) g.push_back(x);
+  for (float x : {88.72f, -88.72f, 88.7228f, -88.7228f, 89.0f, -89.0f, 1e30f, -1e30f, kInf, -kInf}) g.push_back(x);
+  const std::vector<float> up(g.size(), 0.75f);
+  const Pair first = run_gated(&OpKernels::swiglu, *tables[0], g, up, 1);
+  for (size_t t = 1; t < tables.size(); ++t) {
+    Pair p = run_gated(&OpKernels::swiglu, *tables[t], g, up, 1);
+    p.ref = first.got;
+    expect_bit_identical(p, std::string(tables[t]->isa) + " vs " + tables[0]->isa);
+  }
 }
 
 // ---- norms ---------------------------------------------------------------------------------------
