@@ -39,9 +39,23 @@ struct TypeKernels {
   VecDotR4Fn vec_dot_r4 = nullptr;           // optional: four weight rows at once
 };
 
+// The float ops of the forward pass; kernels/ops.h states each one's contract and the ops::
+// functions call these. The reference (ref/ops.cc) is the specification: the gated activations
+// and scale / add match it bit for bit in every table, swiglu within a few ulp (its exp), the
+// norms within double-sum reassociation.
+struct OpKernels {
+  void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
+  void (*layer_norm)(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) = nullptr;
+  void (*scale)(float* x, int64_t n, float s) = nullptr;
+  void (*add)(float* y, const float* x, int64_t n) = nullptr;
+  void (*swiglu)(float* gate, const float* up, int64_t n) = nullptr;
+  void (*geglu)(float* gate, const float* up, int64_t n) = nullptr;
+};
+
 struct KernelTable {
   const char* isa = "";  // "ref", "avx2", "avx512"
   std::array<TypeKernels, kTensorTypeIdLimit> types{};
+  OpKernels ops;  // every table sets all of them
   // Optional: the product of a packed weight panel and a batch of tokens (kernels/panel.h), for
   // every type panel_format() knows. matmul uses it for batches of prompt tokens.
   GemmPanelFn gemm_panel = nullptr;

@@ -1,6 +1,8 @@
-// Element-wise and row-wise float operations of the forward pass. Plain C++ that the compiler
-// vectorizes; their numerics follow ggml's CPU backend where that changes results (rms_norm sums
-// in double; GELU goes through a binary16 table) so that slm agrees with llama.cpp token for token.
+// Element-wise and row-wise float operations of the forward pass. The norms, scale, add and the
+// gated activations dispatch through the kernel table (kernels().ops; the scalar specification is
+// kernels/ref/ops.cc); softmax and RoPE are plain C++ here. Their numerics follow ggml's CPU
+// backend where that changes results (the norms sum in double; GELU goes through a binary16
+// table) so that slm agrees with llama.cpp token for token.
 #pragma once
 
 #include <cstdint>

@@ -48,6 +48,17 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 
+// ---- float ops of the forward pass (kernels/ops.h states the contracts) ----
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps);
+void scale(float* x, int64_t n, float s);
+void add(float* y, const float* x, int64_t n);
+void swiglu(float* gate, const float* up, int64_t n);
+void geglu(float* gate, const float* up, int64_t n);
+// GELU of every binary16 value (indexed by its bits), stored as binary16: llama.cpp's CPU backend
+// evaluates GELU this way, and matching it keeps greedy decoding identical on near-ties.
+const uint16_t* gelu_fp16_table();
+
 // ---- packed panels (kernels/panel.h) ----
 void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride,
                 int n_rows);

@@ -28,6 +28,8 @@ KernelTable make_table() {
   set(TensorType::Q6_K, dequantize_row_q6_K, nullptr, vec_dot_q6_K_q8_K);
   set(TensorType::Q8_K, dequantize_row_q8_K, quantize_row_q8_K, nullptr);
   t.gemm_panel = gemm_panel;
+  t.ops = {.rms_norm = rms_norm, .layer_norm = layer_norm, .scale = scale, .add = add, .swiglu = swiglu,
+           .geglu = geglu};
   return t;
 }
 

@@ -48,6 +48,16 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 
+// ---- float ops of the forward pass (ops.cc; contracts in kernels/ops.h) ----
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps);
+void scale(float* x, int64_t n, float s);
+void add(float* y, const float* x, int64_t n);
+void swiglu(float* gate, const float* up, int64_t n);
+void geglu(float* gate, const float* up, int64_t n);
+// Registers them in t.ops.
+void register_ops(KernelTable& t);
+
 // Registers the multi-row kernels of legacy_quants.cc (vec_dot_x4, vec_dot_r4) / k_quants.cc (vec_dot_x4).
 void register_legacy_x4(KernelTable& t);
 void register_kquant_x4(KernelTable& t);

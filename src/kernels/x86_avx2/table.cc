@@ -31,6 +31,7 @@ KernelTable make_table() {
   register_legacy_x4(t);
   register_kquant_x4(t);
   register_gemm(t);
+  register_ops(t);
   return t;
 }
 

@@ -37,6 +37,7 @@ namespace slm::avx512 {
 void register_legacy(KernelTable& t);  // q4_0, q4_1, q5_0, q5_1, q8_0: vec_dot and vec_dot_x4
 void register_kquant(KernelTable& t);  // q4_K, q5_K, q6_K: vec_dot and vec_dot_x4
 void register_gemm(KernelTable& t);    // gemm_panel (kernels/panel.h)
+void register_ops(KernelTable& t);     // ops.swiglu (the other float ops stay AVX2)
 
 namespace detail {
 
