@@ -25,6 +25,18 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 // vec_dot(n, w, a + k * a_stride) bit for bit, so results never depend on how tokens are batched.
 // Prompt processing uses it to unpack each weight block once for four tokens.
 using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* a, size_t a_stride, float* out);
+// Dot products of m f32 rows of x with nq f32 rows of q (attention's scores for a chunk of keys):
+//   out[r * out_stride + j] = sum over i < n of x[j * x_stride + i] * q[r * q_stride + i]
+// for j < m, r < nq, each equal bit for bit to the same table's F32 vec_dot(n, x_j, q_r), so
+// scores never depend on how keys and query heads are grouped. Strides are in floats.
+using DotRowsFn = void (*)(int64_t n, int64_t m, const float* x, int64_t x_stride, int64_t nq, const float* q,
+                           int64_t q_stride, float* out, int64_t out_stride);
+// Weighted sum of m f32 rows into y (attention's probabilities times values): for i < n,
+//   y[i] += p[0] * x[i] + p[1] * x[x_stride + i] + ... + p[m-1] * x[(m-1) * x_stride + i]
+// adding the m products to y[i] one at a time, j = 0 first, as m successive axpys would. Each
+// product may be rounded before the add (reference) or fused with it (FMA); the two agree bit for
+// bit when p[j] * x[...] is exact in f32, e.g. for binary16 p and x. x_stride >= n, in floats.
+using AxpyRowsFn = void (*)(int64_t n, int64_t m, const float* p, const float* x, int64_t x_stride, float* y);
 
 // Four weight rows (w, w + w_stride, ... in bytes) against one activation row: out[k] must equal
 // vec_dot(n, w + k * w_stride, a) bit for bit. Token generation uses it so that four independent
@@ -59,6 +71,8 @@ struct KernelTable {
   // Optional: the product of a packed weight panel and a batch of tokens (kernels/panel.h), for
   // every type panel_format() knows. matmul uses it for batches of prompt tokens.
   GemmPanelFn gemm_panel = nullptr;
+  DotRowsFn dot_rows = nullptr;    // f32 only
+  AxpyRowsFn axpy_rows = nullptr;  // f32 only
   const TypeKernels& of(TensorType t) const { return types[static_cast<size_t>(t)]; }
 };
 

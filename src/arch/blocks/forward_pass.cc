@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "base/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 
@@ -55,17 +54,15 @@ void Workspace::allocate(const ModelConfig& c, const ModelWeights& w, int64_t T,
   qkv.assign(fused_qkv ? sz(T, c.n_head * c.head_dim + c.n_head_kv * (c.head_dim + c.head_dim_v)) : 0, 0.0f);
   gate_up.assign(fused_gate_up ? sz(T, 2 * c.n_ff) : 0, 0.0f);
   act_q.assign(max_activation_bytes(w, T), 0);
-  scores.assign(sz(n_threads, n_ctx), 0.0f);
-  q16.assign(sz(n_threads, c.head_dim), 0);
-  vrow.assign(sz(n_threads, c.head_dim_v), 0.0f);
+  attend.allocate(n_ctx, c.head_dim, c.head_dim_v, n_threads);
   rope_cs.assign(sz(n_threads, std::max(c.n_rot, 2)), 0.0f);
 }
 
 size_t Workspace::bytes() const {
   size_t b = 0;
-  for (const std::vector<float>* f : {&x, &xn, &tmp, &q, &k, &v, &attn, &gate, &up, &qkv, &gate_up, &scores, &vrow, &rope_cs})
+  for (const std::vector<float>* f : {&x, &xn, &tmp, &q, &k, &v, &attn, &gate, &up, &qkv, &gate_up, &rope_cs})
     b += f->size() * sizeof(float);
-  return b + act_q.size() + q16.size() * sizeof(uint16_t);
+  return b + act_q.size() + attend.bytes();
 }
 
 namespace blocks {
@@ -200,45 +197,21 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
 void attend(ForwardPass& fp, int il) {
   const ModelConfig& c = fp.cfg;
   const LayerConfig& lc = c.layers[static_cast<size_t>(il)];
-  Workspace& ws = fp.ws;
-  const int64_t T = fp.n_tokens, H = c.n_head, Hkv = c.n_head_kv, D = c.head_dim, Dv = c.head_dim_v;
-  const int64_t q_row = H * D, k_row = Hkv * D, v_row = Hkv * Dv;
-  const uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
-  const uint16_t* vc = fp.kv.v[static_cast<size_t>(il)].data();
-  const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
-  // Scores, softmax and weighted values for every (token, head) pair.
-  const VecDotFn dot_f16 = kernels().of(TensorType::F16).vec_dot;
-  const DequantizeRowFn from_f16 = kernels().of(TensorType::F16).dequantize_row;
-  const int64_t group = H / Hkv;
-  const int64_t window = lc.sliding ? c.sliding_window : 0;
-  fp.pool.parallel_for(T * H, 1, [&](int64_t i0, int64_t i1, int ti) {
-    float* scores = ws.scores.data() + static_cast<size_t>(ti) * static_cast<size_t>(fp.kv.n_ctx);
-    uint16_t* q16 = ws.q16.data() + static_cast<size_t>(ti) * static_cast<size_t>(D);
-    float* vrow = ws.vrow.data() + static_cast<size_t>(ti) * static_cast<size_t>(Dv);
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / H, h = i % H, g = h / group;
-      const int64_t pos = fp.pos0 + t;
-      // A local layer sees positions pos - window + 1 .. pos; a global layer sees 0 .. pos.
-      const int64_t j0 = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-      const int64_t n = pos - j0 + 1;
-      to_f16(ws.q.data() + t * q_row + h * D, q16, D);
-      for (int64_t j = 0; j < n; ++j) scores[j] = dot_f16(D, kc + (j0 + j) * k_row + g * D, q16);
-      if (c.attn_softcap > 0.0f) {  // as ggml: scale by 1/cap, tanh, scale by cap
-        const float inv = 1.0f / c.attn_softcap;
-        for (int64_t j = 0; j < n; ++j) scores[j] = c.attn_softcap * std::tanh(scores[j] * inv);
-      }
-      if (c.kq_scale != 1.0f) ops::scale(scores, n, c.kq_scale);
-      ops::softmax(scores, n);
-      float* o = ws.attn.data() + t * (H * Dv) + h * Dv;
-      std::fill(o, o + Dv, 0.0f);
-      for (int64_t j = 0; j < n; ++j) {
-        // llama.cpp multiplies values by binary16 probabilities; round the same way.
-        const float p = fp16_to_fp32(fp32_to_fp16(scores[j]));
-        from_f16(vc + (j0 + j) * v_row + g * Dv, vrow, Dv);
-        for (int64_t d = 0; d < Dv; ++d) o[d] += p * vrow[d];
-      }
-    }
-  });
+  AttendArgs args;
+  args.T = fp.n_tokens;
+  args.pos0 = fp.pos0;
+  args.H = c.n_head;
+  args.Hkv = c.n_head_kv;
+  args.D = c.head_dim;
+  args.Dv = c.head_dim_v;
+  args.window = lc.sliding ? c.sliding_window : 0;
+  args.softcap = c.attn_softcap;
+  args.kq_scale = c.kq_scale;
+  args.q = fp.ws.q.data();
+  args.k = fp.kv.k[static_cast<size_t>(il)].data();
+  args.v = fp.kv.v[static_cast<size_t>(il)].data();
+  args.out = fp.ws.attn.data();
+  slm::attend(args, fp.ws.attend, fp.pool);  // work items, kernels: attend.cc
 }
 
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out) {

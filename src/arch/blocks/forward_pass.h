@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "arch/blocks/attend.h"
 #include "arch/model.h"
 #include "base/thread_pool.h"
 
@@ -39,9 +40,7 @@ struct Workspace {
   std::vector<float> qkv;      // [T][H*D + Hkv*D + Hkv*Dv] fused projection output (empty unless fused)
   std::vector<float> gate_up;  // [T][2F] fused gate|up output (empty unless fused)
   std::vector<uint8_t> act_q;      // [T][...] activations converted for the dot kernels
-  std::vector<float> scores;       // [threads][N] attention scores, one row per thread
-  std::vector<uint16_t> q16;       // [threads][D] one query head in binary16
-  std::vector<float> vrow;         // [threads][Dv] one value row in f32
+  AttendScratch attend;            // per-thread scores, queries and converted keys/values (attend.h)
   std::vector<float> rope_cs;      // [threads][n_rot] (cos, sin) pairs
   void allocate(const ModelConfig& cfg, const ModelWeights& w, int64_t max_tokens, int64_t n_ctx, int n_threads);
   size_t bytes() const;

@@ -70,4 +70,22 @@ float vec_dot_bf16(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+// ---- f32 rows of x dotted with rows of q, each dot summed in order i ----
+void dot_rows_f32(int64_t n, int64_t m, const float* x, int64_t x_stride, int64_t nq, const float* q, int64_t q_stride,
+                  float* out, int64_t out_stride) {
+  for (int64_t r = 0; r < nq; ++r)
+    for (int64_t j = 0; j < m; ++j) out[r * out_stride + j] = vec_dot_f32(n, x + j * x_stride, q + r * q_stride);
+}
+
+// ---- f32 rows weighted by p: y += sum_j p[j] * x_j, one product at a time in order j ----
+void axpy_rows_f32(int64_t n, int64_t m, const float* p, const float* x, int64_t x_stride, float* y) {
+  for (int64_t j = 0; j < m; ++j) {
+    const float* xj = x + j * x_stride;
+    for (int64_t i = 0; i < n; ++i) {
+      const float prod = p[j] * xj[i];  // rounded on its own, then added
+      y[i] += prod;
+    }
+  }
+}
+
 }  // namespace slm::ref

@@ -18,6 +18,9 @@ float vec_dot_f16(int64_t n, const void* w, const void* a);  // f16 . f16, f32 a
 void dequantize_row_bf16(const void* x, float* y, int64_t n);
 void quantize_row_bf16(const float* x, void* y, int64_t n);
 float vec_dot_bf16(int64_t n, const void* w, const void* a);  // bf16 . bf16, f32 accumulate
+void dot_rows_f32(int64_t n, int64_t m, const float* x, int64_t x_stride, int64_t nq, const float* q, int64_t q_stride,
+                  float* out, int64_t out_stride);
+void axpy_rows_f32(int64_t n, int64_t m, const float* p, const float* x, int64_t x_stride, float* y);
 
 // ---- legacy 32-element blocks ----
 void dequantize_row_q4_0(const void* x, float* y, int64_t n);

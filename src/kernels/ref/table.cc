@@ -30,6 +30,8 @@ KernelTable make_table() {
   t.gemm_panel = gemm_panel;
   t.ops = {.rms_norm = rms_norm, .layer_norm = layer_norm, .scale = scale, .add = add, .swiglu = swiglu,
            .geglu = geglu};
+  t.dot_rows = dot_rows_f32;
+  t.axpy_rows = axpy_rows_f32;
   return t;
 }
 

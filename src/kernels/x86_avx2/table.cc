@@ -27,6 +27,8 @@ KernelTable make_table() {
   set(TensorType::Q5_K, dequantize_row_q5_K, nullptr, vec_dot_q5_K_q8_K);
   set(TensorType::Q6_K, dequantize_row_q6_K, nullptr, vec_dot_q6_K_q8_K);
   set(TensorType::Q8_K, dequantize_row_q8_K, quantize_row_q8_K, nullptr);
+  t.dot_rows = dot_rows_f32;
+  t.axpy_rows = axpy_rows_f32;
   // Multi-token dot products for prompt processing (each file registers its own types).
   register_legacy_x4(t);
   register_kquant_x4(t);
