@@ -1,7 +1,9 @@
 // AVX2 + FMA kernels over f32 rows for attention (blocks/attend.cc): the scores of a chunk of keys
 // against a token's query heads (dot_rows, bit-identical to vec_dot_f32 of float_types.cc) and
 // the probability-weighted sum of value rows (axpy_rows). Contracts in kernels/kernels.h; tests
-// compare them with the reference and with vec_dot_f32.
+// compare them with the reference and with vec_dot_f32. The AVX-512 table keeps both: a zmm
+// dot_rows (acc0|acc1 and acc2|acc3 in one register each, 2 keys x 4 queries per tile) measured
+// no faster on Zen 4, whose 512-bit FMAs and loads are two 256-bit ones.
 #include <immintrin.h>
 
 #include <algorithm>
