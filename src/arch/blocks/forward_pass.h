@@ -77,7 +77,8 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out);
 // The core of attention(): ws.attn[t] = softmax(scores) * V for every head, where the scores are
 // ws.q[t] (after RoPE and q scaling) against layer il's cached keys at the positions token t sees
 // (0 .. pos0 + t, or its sliding window), soft-capped and scaled as the model says. Reads only
-// cfg, kv and ws (not the weights): bench/attention_bench.cc times it alone.
+// cfg, kv and ws (not the weights): bench/attention_bench.cc times it alone. The work is
+// slm::attend's (attend.h), with ws.attend as its scratch.
 void attend(ForwardPass& fp, int il);
 // out = down(act(gate(xn)) * up(xn)), gate and up from one fused matrix when lw.gate is empty
 void gated_ffn(ForwardPass& fp, const LayerWeights& lw, const float* xn, float* out);
