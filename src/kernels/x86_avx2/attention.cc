@@ -8,17 +8,32 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
 #include "kernels/x86_avx2/avx2.h"
 
 namespace slm::avx2 {
 namespace {
 
-float hsum(__m256 v) {
+#define SLM_AVX2_INLINE inline __attribute__((always_inline))
+
+SLM_AVX2_INLINE float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+// Calls f(std::integral_constant<int, i>) for i = 0 .. N-1: every index into the accumulator
+// arrays below is then a constant, so they live in registers instead of on the stack.
+template <int... I, typename F>
+SLM_AVX2_INLINE void unroll_impl(std::integer_sequence<int, I...>, F&& f) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+SLM_AVX2_INLINE void unroll(F&& f) {
+  unroll_impl(std::make_integer_sequence<int, N>{}, f);
 }
 
 // A tile of MK rows of x by MQ rows of q, each of the MK * MQ dot products summed exactly as
@@ -27,30 +42,37 @@ float hsum(__m256 v) {
 // MK * MQ vec_dot_f32 calls; it gains by loading each x and q vector once for MQ and MK products.
 // MK * MQ <= 3: twelve accumulators, plus the loaded vectors, fit the sixteen registers.
 template <int MK, int MQ>
-void dot_tile(int64_t n, const float* x, int64_t xs, const float* q, int64_t qs, float* out, int64_t os) {
+SLM_AVX2_INLINE void dot_tile(int64_t n, const float* x, int64_t xs, const float* q, int64_t qs, float* out,
+                              int64_t os) {
   static_assert(MK * MQ <= 3);
-  __m256 acc[MK * MQ][4];
-  for (auto& a : acc)
-    for (__m256& v : a) v = _mm256_setzero_ps();
-  const auto step = [&](int64_t i, int a) {
+  constexpr int P = MK * MQ;
+  __m256 acc[P][4];
+  unroll<P>([&](auto p) __attribute__((always_inline)) {
+    unroll<4>([&](auto a) __attribute__((always_inline)) { acc[p][a] = _mm256_setzero_ps(); });
+  });
+  // x[k] . q[r] over values i .. i + 7 into accumulator a of every product
+  const auto step = [&](int64_t i, auto a) __attribute__((always_inline)) {
     __m256 qv[MQ];
-    for (int r = 0; r < MQ; ++r) qv[r] = _mm256_loadu_ps(q + r * qs + i);
-    for (int k = 0; k < MK; ++k) {
+    unroll<MQ>([&](auto r) __attribute__((always_inline)) { qv[r] = _mm256_loadu_ps(q + r * qs + i); });
+    unroll<MK>([&](auto k) __attribute__((always_inline)) {
       const __m256 xv = _mm256_loadu_ps(x + k * xs + i);
-      for (int r = 0; r < MQ; ++r) acc[k * MQ + r][a] = _mm256_fmadd_ps(xv, qv[r], acc[k * MQ + r][a]);
-    }
+      unroll<MQ>([&](auto r) __attribute__((always_inline)) {
+        acc[k * MQ + r][a] = _mm256_fmadd_ps(xv, qv[r], acc[k * MQ + r][a]);
+      });
+    });
   };
   int64_t i = 0;
   for (; i + 32 <= n; i += 32)
-    for (int a = 0; a < 4; ++a) step(i + 8 * a, a);
-  for (; i + 8 <= n; i += 8) step(i, 0);
-  for (int k = 0; k < MK; ++k)
-    for (int r = 0; r < MQ; ++r) {
-      const __m256* a = acc[k * MQ + r];
-      float sum = hsum(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+    unroll<4>([&](auto a) __attribute__((always_inline)) { step(i + 8 * a, a); });
+  for (; i + 8 <= n; i += 8) step(i, std::integral_constant<int, 0>{});
+  unroll<MK>([&](auto k) __attribute__((always_inline)) {
+    unroll<MQ>([&](auto r) __attribute__((always_inline)) {
+      constexpr int p = k * MQ + r;
+      float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[p][0], acc[p][1]), _mm256_add_ps(acc[p][2], acc[p][3])));
       for (int64_t t = i; t < n; ++t) sum += x[k * xs + t] * q[r * qs + t];
       out[r * os + k] = sum;
-    }
+    });
+  });
 }
 
 }  // namespace
