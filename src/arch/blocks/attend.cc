@@ -155,12 +155,13 @@ void attend(const AttendArgs& a, AttendScratch& scratch, ThreadPool& pool) {
     for (int64_t i = 0; i < n_items; ++i) attend_item(a, item_at(a, s, i), scratch, 0);
     return;
   }
-  // Threads take the next item as they finish one (items differ in cost, and a shared core may
-  // slow one thread down).
-  std::atomic<int64_t> next{0};
+  // Thread ti starts with item ti (with as many items as threads, as in generation, a thread that
+  // wakes late must still find its own), then threads take the next item as they finish one
+  // (items differ in cost, and a shared core may slow one thread down).
+  const int64_t P = pool.size();
+  std::atomic<int64_t> next{P};
   pool.run([&](int ti) {
-    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < n_items;
-         i = next.fetch_add(1, std::memory_order_relaxed))
+    for (int64_t i = ti; i < n_items; i = next.fetch_add(1, std::memory_order_relaxed))
       attend_item(a, item_at(a, s, i), scratch, ti);
   });
 }
