@@ -182,8 +182,11 @@ SLM_ALWAYS_INLINE void group_scales(const uint8_t* w, const uint8_t* const* a, _
     const __m512 w2 = _mm512_broadcast_f32x8(_mm256_cvtph_ps(gather4_u32<kW, N>(w + offsetof(W, d))));
     unroll<2>([&](auto hh) {  // rows 2h (lanes 0..7) and 2h + 1 (lanes 8..15)
       constexpr int h = decltype(hh)::value;
-      const __m256i ad = _mm256_inserti128_si256(_mm256_castsi128_si256(gather4_u32<kA, N>(a[2 * h] + offsetof(A, d))),
-                                                 gather4_u32<kA, N>(a[2 * h + 1] + offsetof(A, d)), 1);
+      // (the operands are named first: at -O0 the intrinsic is a macro, and a template's comma
+      // inside its arguments would split them)
+      const __m128i lo = gather4_u32<kA, N>(a[2 * h] + offsetof(A, d));
+      const __m128i hi = gather4_u32<kA, N>(a[2 * h + 1] + offsetof(A, d));
+      const __m256i ad = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
       const __m512 p = _mm512_mul_ps(w2, _mm512_cvtph_ps(ad));
       ms[2 * h] = _mm256_mask_add_ps(ms[2 * h], kMsLanes<N>, ms[2 * h], _mm512_castps512_ps256(p));
       ms[2 * h + 1] = _mm256_mask_add_ps(ms[2 * h + 1], kMsLanes<N>, ms[2 * h + 1], _mm512_extractf32x8_ps(p, 1));
