@@ -3,7 +3,6 @@
 //
 //   dot/<isa>/<type>/x1/<rows>x<cols>   one vec_dot per weight row (token generation)
 //   dot/<isa>/<type>/x4/<rows>x<cols>   one vec_dot_x4 per weight row: four tokens per weight
-//   dot/<isa>/<type>/r4/<rows>x<cols>   one vec_dot_r4 per four weight rows (token generation)
 //                                       read (prompt processing)
 //
 // bytes_per_second is weight bytes: every weight byte is read once per iteration in both forms,
@@ -86,7 +85,7 @@ std::vector<uint8_t> make_weights(const KernelTable& k, const WeightType& wt, Sh
   return w;
 }
 
-enum class Mode { kX1, kX4, kR4 };
+enum class Mode { kX1, kX4 };
 
 void dot(benchmark::State& state, const KernelTable* k, WeightType wt, Shape s, Mode mode) {
   std::mt19937 rng(1);
@@ -98,12 +97,9 @@ void dot(benchmark::State& state, const KernelTable* k, WeightType wt, Shape s, 
   std::vector<float> y(static_cast<size_t>(4 * s.rows));
   const VecDotFn dot1 = k->of(wt.type).vec_dot;
   const VecDotX4Fn dot4 = k->of(wt.type).vec_dot_x4;
-  const VecDotR4Fn dot_r4 = k->of(wt.type).vec_dot_r4;
   for (auto _ : state) {
     if (mode == Mode::kX4) {
       for (int64_t r = 0; r < s.rows; ++r) dot4(s.cols, w.data() + r * rs, a.data(), ars, &y[4 * r]);
-    } else if (mode == Mode::kR4) {
-      for (int64_t r = 0; r + 4 <= s.rows; r += 4) dot_r4(s.cols, w.data() + r * rs, rs, a.data(), &y[r]);
     } else {
       for (int64_t r = 0; r < s.rows; ++r) y[r] = dot1(s.cols, w.data() + r * rs, a.data());
     }
@@ -118,10 +114,9 @@ const bool registered = [] {
     for (const WeightType& wt : weight_types()) {
       const TypeKernels& tk = k->of(wt.type);
       if (tk.vec_dot == nullptr || k->of(type_traits(wt.type).vec_dot_type).quantize_row == nullptr) continue;
-      for (Mode mode : {Mode::kX1, Mode::kX4, Mode::kR4}) {
+      for (Mode mode : {Mode::kX1, Mode::kX4}) {
         if (mode == Mode::kX4 && tk.vec_dot_x4 == nullptr) continue;
-        if (mode == Mode::kR4 && tk.vec_dot_r4 == nullptr) continue;
-        const char* tag = mode == Mode::kX1 ? "/x1/" : mode == Mode::kX4 ? "/x4/" : "/r4/";
+        const char* tag = mode == Mode::kX1 ? "/x1/" : "/x4/";
         for (Shape s : kShapes) {
           const std::string name = std::string("dot/") + k->isa + "/" + std::string(type_traits(wt.type).name) + tag +
                                    std::to_string(s.rows) + "x" + std::to_string(s.cols);

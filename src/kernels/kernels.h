@@ -38,17 +38,11 @@ using DotRowsFn = void (*)(int64_t n, int64_t m, const float* x, int64_t x_strid
 // bit when p[j] * x[...] is exact in f32, e.g. for binary16 p and x. x_stride >= n, in floats.
 using AxpyRowsFn = void (*)(int64_t n, int64_t m, const float* p, const float* x, int64_t x_stride, float* y);
 
-// Four weight rows (w, w + w_stride, ... in bytes) against one activation row: out[k] must equal
-// vec_dot(n, w + k * w_stride, a) bit for bit. Token generation uses it so that four independent
-// sums are in flight and one call serves four rows.
-using VecDotR4Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, float* out);
-
 struct TypeKernels {
   DequantizeRowFn dequantize_row = nullptr;  // every supported type
   QuantizeRowFn quantize_row = nullptr;      // activation types: f32, f16, bf16, q8_0, q8_1, q8_K
   VecDotFn vec_dot = nullptr;                // weight types: w (this type) . a (vec_dot_type)
   VecDotX4Fn vec_dot_x4 = nullptr;           // optional: four activation rows at once
-  VecDotR4Fn vec_dot_r4 = nullptr;           // optional: four weight rows at once
 };
 
 // The float ops of the forward pass; kernels/ops.h states each one's contract and the ops::

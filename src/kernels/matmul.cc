@@ -66,13 +66,13 @@ void panel_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, i
 }
 
 // Rows [r0, r1) of y = W . xq with the dot kernels: blocks of kRowBlock rows, each against
-// kTokenBlock tokens at a time; four tokens per vec_dot_x4 where the table has it, and the
-// tokens left over (all of them in generation) four rows per vec_dot_r4.
+// kTokenBlock tokens at a time, four tokens per vec_dot_x4 where the table has it. (Four weight
+// rows per call against one token, interleaved for more FMA chains in flight, was faster on
+// weights in cache but 1.2-2x slower end to end on generation, where weights stream from memory.)
 void dot_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, int64_t r0,
               int64_t r1) {
   const VecDotFn dot = kernels().of(w.type).vec_dot;
   const VecDotX4Fn dot4 = kernels().of(w.type).vec_dot_x4;
-  const VecDotR4Fn dot_r4 = kernels().of(w.type).vec_dot_r4;
   const size_t act_row = row_size(type_traits(w.type).vec_dot_type, w.n_in);
   auto row = [&](int64_t r) { return w.data + static_cast<size_t>(r) * w.row_bytes; };
   auto act = [&](int64_t t) { return xq + static_cast<size_t>(t) * act_row; };
@@ -87,15 +87,8 @@ void dot_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int
           dot4(w.n_in, row(r), act(t), act_row, out);
           for (int k = 0; k < 4; ++k) y[(t + k) * y_stride + r] = out[k];
         }
-      for (int64_t t = t4; t < te; ++t) {
-        int64_t r = rb;
-        if (dot_r4)
-          for (; r + 4 <= re; r += 4) {
-            dot_r4(w.n_in, row(r), w.row_bytes, act(t), out);
-            for (int k = 0; k < 4; ++k) y[t * y_stride + r + k] = out[k];
-          }
-        for (; r < re; ++r) y[t * y_stride + r] = dot(w.n_in, row(r), act(t));
-      }
+      for (int64_t r = rb; r < re; ++r)
+        for (int64_t t = t4; t < te; ++t) y[t * y_stride + r] = dot(w.n_in, row(r), act(t));
     }
   }
 }

@@ -515,46 +515,6 @@ TEST(LegacyKernels, DotX4MatchesVecDotBitwise) {
   std::printf("vec_dot_x4 cases checked: %d\n", checked);
 }
 
-// vec_dot_r4(w, stride, a)[k] must be vec_dot(w + k * stride, a) bit for bit (generation and
-// the single-token paths must not depend on how rows are grouped), with padding between rows.
-TEST(LegacyKernels, DotR4MatchesVecDotBitwise) {
-  std::mt19937 rng(98);
-  int checked = 0;
-  for (const KernelTable* k : available_kernel_tables()) {
-    for (TensorType wt : kLegacyWeightTypes) {
-      const VecDotR4Fn dot_r4 = k->of(wt).vec_dot_r4;
-      if (dot_r4 == nullptr) continue;
-      const TensorType at = type_traits(wt).vec_dot_type;
-      for (int64_t nb : {1, 2, 3, 5, 7, 18, 48}) {
-        const int64_t n = nb * QK;
-        const size_t wrow = row_size(wt, n);
-        for (size_t pad : {size_t{0}, size_t{7}}) {
-          SCOPED_TRACE(std::string(k->isa) + " " + name_of(wt) + " blocks=" + std::to_string(nb) +
-                       " pad=" + std::to_string(pad));
-          const size_t stride = wrow + pad;
-          std::vector<uint8_t> w(4 * stride, 0x5A);
-          for (int r = 0; r < 4; ++r) {
-            const std::vector<uint8_t> row = random_blocks(rng, wt, n);
-            std::memcpy(w.data() + r * stride, row.data(), row.size());
-          }
-          const std::vector<uint8_t> a = quantize(*k, at, random_floats(rng, n));
-          Buffer wb(w.size(), 1), ab(a.size(), 3);
-          std::memcpy(wb.data(), w.data(), w.size());
-          std::memcpy(ab.data(), a.data(), a.size());
-          float out[4];
-          dot_r4(n, wb.data(), stride, ab.data(), out);
-          for (int r = 0; r < 4; ++r) {
-            const float want = k->of(wt).vec_dot(n, wb.data() + r * stride, ab.data());
-            EXPECT_EQ(bits(out[r]), bits(want)) << "row " << r << ": " << out[r] << " vs " << want;
-          }
-          ++checked;
-        }
-      }
-    }
-  }
-  std::printf("vec_dot_r4 cases checked: %d\n", checked);
-}
-
 // ---- extreme values ----------------------------------------------------------------------------
 
 // Activation blocks (q8_0 or q8_1) with d = 1 and every quant from `quant(i)` (i: element of the

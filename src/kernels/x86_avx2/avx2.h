@@ -61,7 +61,7 @@ void geglu(float* gate, const float* up, int64_t n);
 // Registers them in t.ops.
 void register_ops(KernelTable& t);
 
-// Registers the multi-row kernels of legacy_quants.cc (vec_dot_x4, vec_dot_r4) / k_quants.cc (vec_dot_x4).
+// Registers the vec_dot_x4 kernels of legacy_quants.cc / k_quants.cc in a table.
 void register_legacy_x4(KernelTable& t);
 void register_kquant_x4(KernelTable& t);
 // Registers gemm_panel (gemm.cc), the packed-panel product of kernels/panel.h.

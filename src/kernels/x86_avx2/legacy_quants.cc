@@ -361,38 +361,6 @@ void vec_dot_4(int64_t n, const void* w, const void* a, size_t a_stride, float* 
   vec_dot_rows<F, kHasMin, 4>(n, w, a, a_stride, out);
 }
 
-// Four weight rows (w + r * w_stride) against one activation row: vec_dot_rows<F, kHasMin, 1>'s
-// operations for each row, the rows interleaved block by block so that their FMA chains overlap.
-template <class F, bool kHasMin>
-void vec_dot_r4(int64_t n, const void* w, size_t w_stride, const void* a, float* out) {
-  using W = typename F::W;
-  using A = typename F::A;
-  const unsigned char* pa = bytes(a);
-  __m256 acc0[4], acc1[4];
-  float min_sum[4];
-  for (int r = 0; r < 4; ++r) {
-    acc0[r] = acc1[r] = _mm256_setzero_ps();
-    min_sum[r] = 0.0f;
-  }
-  auto block = [&](int r, int64_t i, __m256& acc) {
-    const unsigned char* bw = bytes(w) + static_cast<size_t>(r) * w_stride + i * sizeof(W);
-    const unsigned char* ba = pa + i * sizeof(A);
-    const typename F::Unpacked u = F::unpack(bw);
-    const __m256 d = _mm256_set1_ps(load_f16(bw + offsetof(W, d)) * load_f16(ba + offsetof(A, d)));
-    if constexpr (kHasMin) min_sum[r] = std::fma(load_f16(bw + offsetof(W, m)), load_f16(ba + offsetof(A, s)), min_sum[r]);
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(F::dot(u, ba + offsetof(A, qs))), d, acc);
-  };
-  const int64_t nb = n / QK;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    for (int r = 0; r < 4; ++r) block(r, i, acc0[r]);
-    for (int r = 0; r < 4; ++r) block(r, i + 1, acc1[r]);
-  }
-  if (i < nb)
-    for (int r = 0; r < 4; ++r) block(r, i, acc0[r]);
-  for (int r = 0; r < 4; ++r) out[r] = hsum(_mm256_add_ps(acc0[r], acc1[r])) + min_sum[r];
-}
-
 }  // namespace
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_1<Q4_0Dot, false>(n, w, a); }
@@ -402,15 +370,12 @@ float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a) { return vec_do
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) { return vec_dot_1<Q8_0Dot, false>(n, w, a); }
 
 void register_legacy_x4(KernelTable& t) {
-  auto set = [&](TensorType type, VecDotX4Fn f, VecDotR4Fn r4) {
-    t.types[static_cast<size_t>(type)].vec_dot_x4 = f;
-    t.types[static_cast<size_t>(type)].vec_dot_r4 = r4;
-  };
-  set(TensorType::Q4_0, vec_dot_4<Q4_0Dot, false>, vec_dot_r4<Q4_0Dot, false>);
-  set(TensorType::Q4_1, vec_dot_4<Q4_1Dot, true>, vec_dot_r4<Q4_1Dot, true>);
-  set(TensorType::Q5_0, vec_dot_4<Q5_0Dot, false>, vec_dot_r4<Q5_0Dot, false>);
-  set(TensorType::Q5_1, vec_dot_4<Q5_1Dot, true>, vec_dot_r4<Q5_1Dot, true>);
-  set(TensorType::Q8_0, vec_dot_4<Q8_0Dot, false>, vec_dot_r4<Q8_0Dot, false>);
+  auto set = [&](TensorType type, VecDotX4Fn f) { t.types[static_cast<size_t>(type)].vec_dot_x4 = f; };
+  set(TensorType::Q4_0, vec_dot_4<Q4_0Dot, false>);
+  set(TensorType::Q4_1, vec_dot_4<Q4_1Dot, true>);
+  set(TensorType::Q5_0, vec_dot_4<Q5_0Dot, false>);
+  set(TensorType::Q5_1, vec_dot_4<Q5_1Dot, true>);
+  set(TensorType::Q8_0, vec_dot_4<Q8_0Dot, false>);
 }
 
 }  // namespace slm::avx2

@@ -327,34 +327,6 @@ SLM_ALWAYS_INLINE float dot_row1(int64_t n, const uint8_t* w, const uint8_t* a) 
   return hsum(kHasMin<F> ? _mm256_add_ps(sum, ms) : sum);
 }
 
-// Four weight rows against one activation row: dot_row1's operations for each row, the rows'
-// groups interleaved so that eight independent FMA chains (two per row) hide the FMA latency
-// that bounds one row, and one call serves four rows.
-template <class F>
-SLM_ALWAYS_INLINE void dot_rows_w4(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, float* out) {
-  constexpr int R = 4;
-  constexpr size_t kW = sizeof(typename F::W), kA = sizeof(typename F::A);
-  __m256 acc[R][2], ms[R];
-  unroll<R>([&](auto r) {
-    acc[r][0] = acc[r][1] = ms[r] = _mm256_setzero_ps();
-  });
-  const int64_t nb = n / QK;
-  int64_t i = 0;
-  for (; i + 4 <= nb; i += 4)
-    unroll<R>([&](auto r) { group1<F, 4>(w + r * w_stride + i * kW, a + i * kA, acc[r], ms[r]); });
-  unroll<R>([&](auto r) {
-    const uint8_t* wr = w + r * w_stride + i * kW;
-    switch (nb - i) {
-      case 3: group1<F, 3>(wr, a + i * kA, acc[r], ms[r]); break;
-      case 2: group1<F, 2>(wr, a + i * kA, acc[r], ms[r]); break;
-      case 1: group1<F, 1>(wr, a + i * kA, acc[r], ms[r]); break;
-      default: break;
-    }
-    const __m256 sum = _mm256_add_ps(acc[r][0], acc[r][1]);
-    out[r] = hsum(kHasMin<F> ? _mm256_add_ps(sum, ms[r]) : sum);
-  });
-}
-
 template <class F>
 float vec_dot(int64_t n, const void* w, const void* a) {
   return dot_row1<F>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a));
@@ -365,24 +337,18 @@ void vec_dot_x4(int64_t n, const void* w, const void* a, size_t a_stride, float*
   dot_rows4<F>(n, w, a, a_stride, out);
 }
 
-template <class F>
-void vec_dot_r4(int64_t n, const void* w, size_t w_stride, const void* a, float* out) {
-  dot_rows_w4<F>(n, static_cast<const uint8_t*>(w), w_stride, static_cast<const uint8_t*>(a), out);
-}
-
 }  // namespace
 
 void register_legacy(KernelTable& t) {
-  auto set = [&](TensorType type, VecDotFn dot, VecDotX4Fn dot4, VecDotR4Fn dot_r4) {
+  auto set = [&](TensorType type, VecDotFn dot, VecDotX4Fn dot4) {
     t.types[static_cast<size_t>(type)].vec_dot = dot;
     t.types[static_cast<size_t>(type)].vec_dot_x4 = dot4;
-    t.types[static_cast<size_t>(type)].vec_dot_r4 = dot_r4;
   };
-  set(TensorType::Q4_0, vec_dot<Q4_0>, vec_dot_x4<Q4_0>, vec_dot_r4<Q4_0>);
-  set(TensorType::Q4_1, vec_dot<Q4_1>, vec_dot_x4<Q4_1>, vec_dot_r4<Q4_1>);
-  set(TensorType::Q5_0, vec_dot<Q5_0>, vec_dot_x4<Q5_0>, vec_dot_r4<Q5_0>);
-  set(TensorType::Q5_1, vec_dot<Q5_1>, vec_dot_x4<Q5_1>, vec_dot_r4<Q5_1>);
-  set(TensorType::Q8_0, vec_dot<Q8_0>, vec_dot_x4<Q8_0>, vec_dot_r4<Q8_0>);
+  set(TensorType::Q4_0, vec_dot<Q4_0>, vec_dot_x4<Q4_0>);
+  set(TensorType::Q4_1, vec_dot<Q4_1>, vec_dot_x4<Q4_1>);
+  set(TensorType::Q5_0, vec_dot<Q5_0>, vec_dot_x4<Q5_0>);
+  set(TensorType::Q5_1, vec_dot<Q5_1>, vec_dot_x4<Q5_1>);
+  set(TensorType::Q8_0, vec_dot<Q8_0>, vec_dot_x4<Q8_0>);
 }
 
 }  // namespace slm::avx512
