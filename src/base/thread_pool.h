@@ -29,22 +29,29 @@ class ThreadPool {
     run_impl([](void* ctx, int ti) { (*static_cast<Fn*>(ctx))(ti); }, const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
-  // Splits [0, n) into size() contiguous ranges (multiples of `grain` except the last) and calls
-  // fn(begin, end, thread_index) for each non-empty range.
+  // Thread ti's part [b, e) of [0, n) split into n_threads contiguous ranges of whole chunks of
+  // `grain` (>= 1) items, the first n_chunks % n_threads ranges one chunk longer; may be empty.
+  static void share(int64_t n, int64_t grain, int ti, int n_threads, int64_t& b, int64_t& e) {
+    const int64_t n_chunks = (n + grain - 1) / grain;
+    const int64_t per = n_chunks / n_threads, extra = n_chunks % n_threads;
+    const int64_t c0 = ti * per + (ti < extra ? ti : extra);
+    const int64_t c1 = c0 + per + (ti < extra ? 1 : 0);
+    b = c0 * grain;
+    e = c1 * grain < n ? c1 * grain : n;
+  }
+
+  // Splits [0, n) as share() does and calls fn(begin, end, thread_index) for each non-empty range.
   template <typename F>
   void parallel_for(int64_t n, int64_t grain, F&& fn) {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
-    const int64_t n_chunks = (n + grain - 1) / grain;
-    if (n_threads_ == 1 || n_chunks == 1) {
+    if (n_threads_ == 1 || n <= grain) {
       fn(int64_t{0}, n, 0);
       return;
     }
     run([&](int ti) {
-      const int64_t per = n_chunks / n_threads_, extra = n_chunks % n_threads_;
-      const int64_t c0 = ti * per + (ti < extra ? ti : extra);
-      const int64_t c1 = c0 + per + (ti < extra ? 1 : 0);
-      const int64_t b = c0 * grain, e = c1 * grain < n ? c1 * grain : n;
+      int64_t b = 0, e = 0;
+      share(n, grain, ti, n_threads_, b, e);
       if (b < e) fn(b, e, ti);
     });
   }

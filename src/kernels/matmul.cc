@@ -38,16 +38,6 @@ size_t converted_bytes(TensorType w_type, int64_t n_in, int64_t T) {
   return (b + 63) / 64 * 64;
 }
 
-// Thread ti's share of n items taken in chunks of `grain`, as ThreadPool::parallel_for splits.
-void share(int64_t n, int64_t grain, int ti, int n_threads, int64_t& b, int64_t& e) {
-  const int64_t n_chunks = (n + grain - 1) / grain;
-  const int64_t per = n_chunks / n_threads, extra = n_chunks % n_threads;
-  const int64_t c0 = ti * per + (ti < extra ? ti : extra);
-  const int64_t c1 = c0 + per + (ti < extra ? 1 : 0);
-  b = c0 * grain;
-  e = c1 * grain < n ? c1 * grain : n;
-}
-
 // Rows [r0, r1) of y = W . xq with the packed-panel product: the thread packs its panels of 16
 // rows one at a time (into a buffer of its own, grown once to the largest panel) and multiplies
 // each by every token.
@@ -97,7 +87,7 @@ void dot_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int
 void product_share(const MatmulOut& o, const uint8_t* xq, int64_t T, int ti, int n_threads) {
   const bool panels = use_panels(o.w->type, T);
   int64_t r0 = 0, r1 = 0;
-  share(o.w->n_out, panels ? kPanelRows : kRowBlock, ti, n_threads, r0, r1);
+  ThreadPool::share(o.w->n_out, panels ? kPanelRows : kRowBlock, ti, n_threads, r0, r1);
   if (r0 >= r1) return;
   if (panels) panel_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
   else dot_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
