@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/fp16.h"
+#include "kernels/unaligned.h"
 
 namespace slm {
 namespace {
@@ -17,24 +18,8 @@ constexpr PanelFormat kLegacyBias128{32, 128, false}; // q8_0: u = q + 128
 constexpr PanelFormat kWithMin{32, 0, true};          // q4_1, q5_1, q4_K, q5_K
 constexpr PanelFormat kQ6K{16, 32, false};            // q6_K: 16-weight scales
 
-uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 float load_f16(const uint8_t* p) { return fp16_to_fp32(load_u16(p)); }
 
-uint64_t load_u64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void store_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
 constexpr uint64_t kLowNibbles = 0x0F0F0F0F0F0F0F0FULL;
 
 // Nibbles of qs[16] in element order: low nibbles are elements 0..15, high nibbles 16..31
@@ -241,7 +226,7 @@ void gemm_acts_prepare(TensorType t, const uint8_t* xq, size_t row_bytes, int64_
         const uint8_t* p = x + static_cast<size_t>(b / per) * sizeof(block_q8_K);
         const int j = static_cast<int>(b % per);
         qs = reinterpret_cast<const int8_t*>(p + offsetof(block_q8_K, qs)) + j * f.block;
-        std::memcpy(&s.d, p + offsetof(block_q8_K, d), sizeof(float));
+        s.d = load_f32(p + offsetof(block_q8_K, d));
       }
       int32_t sum = 0;
       for (int e = 0; e < f.block; ++e) sum += qs[e];

@@ -12,18 +12,11 @@
 // 4 int32 + 4 float accumulators and 6 temporaries fit the 16 registers.
 #include <immintrin.h>
 
-#include <cstring>
-
+#include "kernels/unaligned.h"
 #include "kernels/x86_avx2/avx2.h"
 
 namespace slm::avx2 {
 namespace {
-
-inline int32_t load_i32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 template <int kBlock, bool kMin, bool kSigned, int C>
 void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y, int64_t y_stride, __m256i rows) {

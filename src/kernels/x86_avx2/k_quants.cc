@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernels/types.h"
+#include "kernels/unaligned.h"
 #include "kernels/x86_avx2/avx2.h"
 
 namespace slm::avx2 {
@@ -29,16 +30,6 @@ inline float load_f16(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, sizeof h);
   return _cvtsh_ss(h);
-}
-inline float load_f32(const uint8_t* p) {
-  float f;
-  std::memcpy(&f, p, sizeof f);
-  return f;
-}
-inline uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
 }
 inline __m256i loadu256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m128i loadu128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }

@@ -19,11 +19,11 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 #include <utility>
 
 #include "kernels/kernels.h"
+#include "kernels/unaligned.h"
 
 // Forces inlining where the compiler's size heuristics would otherwise give up on a kernel's
 // pieces: an out-of-line call inside a kernel loop spills every vector register (all are
@@ -41,21 +41,6 @@ void register_ops(KernelTable& t);     // ops.swiglu (the other float ops stay A
 
 namespace detail {
 
-inline uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline float load_f32(const uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 inline float load_f16(const uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
 inline __m128i loadu128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 inline __m256i loadu256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }

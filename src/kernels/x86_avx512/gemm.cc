@@ -7,17 +7,12 @@
 // conversion, one multiplication (row scales times the token's scale) and one FMA into its float
 // accumulator (and one more FMA for m * sa). Registers: C int32 + C float accumulators + the
 // weights and scales: 8 tokens use 19 of the 32.
+#include "kernels/unaligned.h"
 #include "kernels/x86_avx512/avx512.h"
 
 namespace slm::avx512 {
 namespace {
 using namespace detail;
-
-inline int32_t load_i32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 template <int kBlock, bool kMin, int C>
 void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y_stride, __mmask16 rows) {
