@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -56,12 +57,50 @@ class ThreadPool {
     });
   }
 
+  // Like parallel_for, but fn(begin, end, thread_index) gets one chunk of `grain` items at a
+  // time, and a thread that has finished its own share() range goes on with the chunks left in
+  // the others' ranges. Threads run at different speeds (a colder cache, a busier memory channel,
+  // a core shared with another process), and with a static split the fast one waits at the join
+  // for the slow one; here they end within one chunk of each other. Each item still goes to
+  // exactly one call, so results never depend on who ran it. One call at a time per pool.
+  template <typename F>
+  void parallel_for_balanced(int64_t n, int64_t grain, F&& fn) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (n_threads_ == 1 || n <= grain) {
+      for (int64_t b = 0; b < n; b += grain) fn(b, b + grain < n ? b + grain : n, 0);
+      return;
+    }
+    const int64_t n_chunks = (n + grain - 1) / grain;
+    for (int ti = 0; ti < n_threads_; ++ti) {
+      int64_t b = 0, e = 0;
+      share(n_chunks, 1, ti, n_threads_, b, e);
+      ranges_[ti].next.store(b, std::memory_order_relaxed);
+      ranges_[ti].end = e;
+    }
+    run([&](int ti) {
+      for (int k = 0; k < n_threads_; ++k) {  // its own range first, then the others' in turn
+        Range& r = ranges_[(ti + k) % n_threads_];
+        for (int64_t c; (c = r.next.fetch_add(1, std::memory_order_relaxed)) < r.end;)
+          fn(c * grain, (c + 1) * grain < n ? (c + 1) * grain : n, ti);
+      }
+    });
+  }
+
  private:
   using JobFn = void (*)(void*, int);
   void run_impl(JobFn fn, void* ctx);
   void worker(int index);
 
+  // One thread's chunks in parallel_for_balanced: the next one to take and the end. A cache line
+  // each, so that a thread taking its own chunks does not contend with the others.
+  struct alignas(64) Range {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+
   int n_threads_;
+  std::unique_ptr<Range[]> ranges_;  // [n_threads_]
   std::vector<std::thread> workers_;
   JobFn job_fn_ = nullptr;
   void* job_ctx_ = nullptr;

@@ -1,7 +1,10 @@
 // Thread pool, stop-string filter and the float ops of the forward pass.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -32,6 +35,42 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnce) {
       }
     }
   }
+}
+
+TEST(ThreadPool, BalancedParallelForCoversEveryIndexOnceInWholeChunks) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 2, 7, 64, 1000}) {
+      for (int64_t grain : {1, 3, 8, 2000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        pool.parallel_for_balanced(n, grain, [&](int64_t b, int64_t e, int ti) {
+          ASSERT_GE(ti, 0);
+          ASSERT_LT(ti, threads);
+          ASSERT_EQ(b % grain, 0) << "chunks start on the grain";
+          ASSERT_EQ(e, std::min(b + grain, n)) << "one chunk per call";
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        });
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << "n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, BalancedParallelForLetsTheOthersTakeASlowThreadsChunks) {
+  // Thread 0 stalls on its first chunk (until thread 1 has done 39, or 10 s); thread 1 finishes
+  // its own range and then takes what is left of thread 0's, so thread 0 runs only that one.
+  ThreadPool pool(2);
+  std::vector<std::atomic<int>> by_thread(2);
+  pool.parallel_for_balanced(40, 1, [&](int64_t, int64_t, int ti) {
+    if (ti == 0 && by_thread[0].load() == 0) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (by_thread[1].load() < 39 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    by_thread[static_cast<size_t>(ti)]++;
+  });
+  EXPECT_EQ(by_thread[0].load(), 1);
+  EXPECT_EQ(by_thread[1].load(), 39);
 }
 
 TEST(ThreadPool, ManyShortJobsAllRunOnEveryThread) {
