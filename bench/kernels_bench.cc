@@ -106,12 +106,46 @@ void matmul_panels(benchmark::State& state, const KernelTable* k, TensorType t, 
   for (auto _ : state) {
     for (int64_t r = 0; r < shape.rows; r += kPanelRows) {
       const int n = static_cast<int>(std::min<int64_t>(kPanelRows, shape.rows - r));
-      pack_panel(t, w.data() + r * rs, rs, n, shape.cols, panel.data());
+      pack_panel(f, t, w.data() + r * rs, rs, n, shape.cols, panel.data());
       k->gemm_panel(f, panel_view(f, panel.data(), shape.cols), av, T, y.data() + r, shape.rows, n);
     }
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * T) / 1e9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The product on resident panels (packed once, as at model load) for T tokens; T = 1 is token
+// generation, to compare with dot/<isa>/<type>/x1 on the same shape. Bytes/s counts the panels
+// (as many bytes as the file's rows), GFLOP/s as above.
+void matmul_resident(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape, int64_t T) {
+  std::mt19937 rng(1);
+  const TensorType at = type_traits(t).vec_dot_type;
+  const PanelFormat& f = *resident_panel_format(t);
+  const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
+  const size_t ars = row_size(at, shape.cols), rs = row_size(t, shape.cols), pb = panel_bytes(f, shape.cols);
+  const int64_t n_panels = (shape.rows + kPanelRows - 1) / kPanelRows;
+  std::vector<uint8_t> panels(pb * static_cast<size_t>(n_panels));
+  for (int64_t p = 0; p < n_panels; ++p) {
+    const int n = static_cast<int>(std::min<int64_t>(kPanelRows, shape.rows - p * kPanelRows));
+    pack_panel(f, t, w.data() + p * kPanelRows * rs, rs, n, shape.cols, panels.data() + p * pb);
+  }
+  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data() + i * ars, shape.cols);
+  std::vector<uint8_t> acts(gemm_acts_bytes(f, shape.cols, T));
+  gemm_acts_prepare(t, a.data(), ars, shape.cols, T, 0, T, acts.data());
+  const GemmActs av = gemm_acts_view(f, acts.data(), shape.cols, T);
+  std::vector<float> y(static_cast<size_t>(shape.rows * T));
+  for (auto _ : state) {
+    for (int64_t p = 0; p < n_panels; ++p) {
+      const int n = static_cast<int>(std::min<int64_t>(kPanelRows, shape.rows - p * kPanelRows));
+      k->gemm_panel(f, panel_view(f, panels.data() + p * pb, shape.cols), av, T, y.data() + p * kPanelRows, shape.rows, n);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(panels.size()));
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(shape.rows * shape.cols * T) / 1e9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -136,6 +170,16 @@ void register_all() {
                                  std::to_string(pp.rows) + "x" + std::to_string(pp.cols) + "x" + std::to_string(T) +
                                  "/panels";
         benchmark::RegisterBenchmark(name.c_str(), matmul_panels, k, t, pp, T)->Unit(benchmark::kMicrosecond);
+      }
+      if (k->gemm_panel != nullptr && resident_panel_format(t) != nullptr) {
+        // generation (one token) at the dot benchmarks' shapes, and a prompt batch
+        for (auto [shape, tokens] : {std::pair{Shape{1536, 576}, int64_t{1}}, std::pair{Shape{8192, 2048}, int64_t{1}},
+                                     std::pair{pp, T}}) {
+          const std::string name = std::string("matmul/") + k->isa + "/" + std::string(tr.name) + "/" +
+                                   std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + "x" +
+                                   std::to_string(tokens) + "/resident";
+          benchmark::RegisterBenchmark(name.c_str(), matmul_resident, k, t, shape, tokens)->Unit(benchmark::kMicrosecond);
+        }
       }
     }
   }

@@ -19,6 +19,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Drops the whole pages inside [p, p + n) from this process's resident memory (the page cache
+  // keeps them; a later read maps them back): for bytes copied elsewhere at load. No-op for
+  // ranges outside the mapping.
+  void release(const uint8_t* p, size_t n) const;
   const std::string& path() const { return path_; }
 
  private:

@@ -58,6 +58,11 @@ class GgufFile {
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   size_t file_size() const { return bytes_.size(); }
+  // Drops the whole pages inside [p, p + n) of the mapping from resident memory (MappedFile::
+  // release); nothing when parsing caller-owned bytes.
+  void release(const uint8_t* p, size_t n) const {
+    if (mapping_) mapping_->release(p, n);
+  }
   size_t data_offset() const { return data_offset_; }
 
   // ---- metadata ----

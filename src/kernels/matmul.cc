@@ -18,18 +18,12 @@ constexpr int64_t kTokenBlock = 64;
 // tokens, and every token of the batch reuses it.
 constexpr int64_t kPanelMinTokens = 16;
 
-// SLM_PANELS=0 turns the panel path off (to compare both paths on one build).
-bool panels_enabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("SLM_PANELS");
-    return e == nullptr || std::string_view(e) != "0";
-  }();
-  return on;
-}
-
-bool use_panels(TensorType w_type, int64_t T) {
-  return T >= kPanelMinTokens && kernels().gemm_panel != nullptr && panel_format(w_type) != nullptr &&
-         panels_enabled();
+// The panel format w is multiplied in for T tokens, or null for the dot kernels: its resident
+// panels for any T, else panels packed on the fly for batches of kPanelMinTokens or more.
+const PanelFormat* panels_for(const WeightMatrix& w, int64_t T) {
+  if (kernels().gemm_panel == nullptr || !panels_enabled()) return nullptr;
+  if (w.panels) return resident_panel_format(w.type);
+  return T >= kPanelMinTokens ? panel_format(w.type) : nullptr;
 }
 
 // The panel path's activations follow the converted rows, 64-byte aligned.
@@ -38,20 +32,23 @@ size_t converted_bytes(TensorType w_type, int64_t n_in, int64_t T) {
   return (b + 63) / 64 * 64;
 }
 
-// Rows [r0, r1) of y = W . xq with the packed-panel product: the thread packs its panels of 16
-// rows one at a time (into a buffer of its own, grown once to the largest panel) and multiplies
-// each by every token.
-void panel_rows(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, int64_t r0,
-                int64_t r1) {
-  const PanelFormat& f = *panel_format(w.type);
+// Rows [r0, r1) (r0 a multiple of kPanelRows) of y = W . xq with the panel product in format f:
+// W's resident panels, or panels the thread packs one at a time (into a buffer of its own, grown
+// once to the largest panel); each panel is multiplied by every token.
+void panel_rows(const PanelFormat& f, const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y,
+                int64_t y_stride, int64_t r0, int64_t r1) {
   const GemmActs acts = gemm_acts_view(f, xq + converted_bytes(w.type, w.n_in, T), w.n_in, T);
-  thread_local std::vector<uint8_t> panel;  // [panel_bytes]: one packed panel
   const size_t bytes = panel_bytes(f, w.n_in);
-  if (panel.size() < bytes) panel.resize(bytes);
+  thread_local std::vector<uint8_t> packed;  // [panel_bytes]: one panel packed on the fly
+  if (!w.panels && packed.size() < bytes) packed.resize(bytes);
   for (int64_t r = r0; r < r1; r += kPanelRows) {
     const int n_rows = static_cast<int>(r1 - r < kPanelRows ? r1 - r : kPanelRows);
-    pack_panel(w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, panel.data());
-    kernels().gemm_panel(f, panel_view(f, panel.data(), w.n_in), acts, T, y + r, y_stride, n_rows);
+    const uint8_t* panel = w.panels + static_cast<size_t>(r / kPanelRows) * bytes;
+    if (!w.panels) {
+      pack_panel(f, w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, packed.data());
+      panel = packed.data();
+    }
+    kernels().gemm_panel(f, panel_view(f, panel, w.n_in), acts, T, y + r, y_stride, n_rows);
   }
 }
 
@@ -90,13 +87,25 @@ constexpr int64_t kChunkRows = 64;
 
 // Rows [r0, r1) of one product.
 void product_rows(const MatmulOut& o, const uint8_t* xq, int64_t T, int64_t r0, int64_t r1) {
-  if (use_panels(o.w->type, T)) panel_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
+  if (const PanelFormat* f = panels_for(*o.w, T)) panel_rows(*f, *o.w, xq, T, o.y, o.y_stride, r0, r1);
   else dot_rows(*o.w, xq, T, o.y, o.y_stride, r0, r1);
 }
 }  // namespace
 
-bool same_activations(TensorType a, TensorType b) {
-  return type_traits(a).vec_dot_type == type_traits(b).vec_dot_type && panel_format(a) == panel_format(b);
+bool panels_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("SLM_PANELS");
+    return e == nullptr || std::string_view(e) != "0";
+  }();
+  return on;
+}
+
+bool same_activations(const WeightMatrix& a, const WeightMatrix& b, int64_t T) {
+  if (type_traits(a.type).vec_dot_type != type_traits(b.type).vec_dot_type) return false;
+  const PanelFormat* fa = panels_for(a, T);
+  const PanelFormat* fb = panels_for(b, T);
+  if (!fa || !fb) return fa == fb;
+  return fa->block == fb->block && fa->bias == fb->bias && fa->has_min == fb->has_min;
 }
 
 size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T) {
@@ -104,11 +113,13 @@ size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T) {
   return converted_bytes(w_type, n_in, T) + (f ? gemm_acts_bytes(*f, n_in, T) : 0);
 }
 
-void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_t T, uint8_t* xq, ThreadPool& pool) {
+void convert_activations(const WeightMatrix& w, const float* x, int64_t T, uint8_t* xq, ThreadPool& pool) {
+  const TensorType w_type = w.type;
+  const int64_t n_in = w.n_in;
   const TensorType at = type_traits(w_type).vec_dot_type;
   const QuantizeRowFn quantize = kernels().of(at).quantize_row;
   const size_t row_bytes = row_size(at, n_in);
-  const bool panels = use_panels(w_type, T);
+  const bool panels = panels_for(w, T) != nullptr;
   uint8_t* gemm_acts = xq + converted_bytes(w_type, n_in, T);
   pool.parallel_for(T, 1, [&](int64_t t0, int64_t t1, int) {
     for (int64_t t = t0; t < t1; ++t) quantize(x + t * n_in, xq + static_cast<size_t>(t) * row_bytes, n_in);
@@ -139,7 +150,7 @@ void matmul_converted_many(std::span<const MatmulOut> outs, const uint8_t* xq, i
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t T, float* y, ThreadPool& pool, uint8_t* scratch) {
-  convert_activations(w.type, x, w.n_in, T, scratch, pool);
+  convert_activations(w, x, T, scratch, pool);
   matmul_converted(w, scratch, T, y, w.n_out, pool);
 }
 

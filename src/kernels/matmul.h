@@ -19,23 +19,32 @@ struct WeightMatrix {
   int64_t n_in = 0;
   int64_t n_out = 0;
   size_t row_bytes = 0;
+  // The same rows packed at load in resident_panel_format(type) (kernels/panel.h), panel p (rows
+  // 16p .. 16p + 15) at panels + p * panel_bytes(format, n_in); null when not packed. Products
+  // then read these instead of `data`, for any number of tokens; `data` stays valid (embedding
+  // lookups, SLM_PANELS=0).
+  const uint8_t* panels = nullptr;
 };
+
+// False when SLM_PANELS=0 is set: no panel products (resident or packed on the fly) and no
+// resident panels at load, to compare both paths on one build.
+bool panels_enabled();
 
 // Bytes needed to hold T activation rows of n_in values converted for a weight of type w_type.
 size_t activation_bytes(TensorType w_type, int64_t n_in, int64_t T);
 
-// Whether activations converted for weight type a serve weight type b too (the same vec_dot_type
-// and, for batches, the same panel format).
-bool same_activations(TensorType a, TensorType b);
+// Whether activations converted for a serve b too, for T tokens (the same vec_dot_type and the
+// same kind of product: dot kernels, or panels of the same block, bias and min).
+bool same_activations(const WeightMatrix& a, const WeightMatrix& b, int64_t T);
 
-// xq[T][act row] = x[T][n_in] converted to w_type's vec_dot_type, followed for batches that
-// multiply packed panels by their view of the same values (kernels/panel.h).
-void convert_activations(TensorType w_type, const float* x, int64_t n_in, int64_t T, uint8_t* xq, ThreadPool& pool);
+// xq[T][act row] = x[T][w.n_in] converted to w.type's vec_dot_type, followed, when w is
+// multiplied in panels for T tokens, by their view of the same values (kernels/panel.h).
+void convert_activations(const WeightMatrix& w, const float* x, int64_t T, uint8_t* xq, ThreadPool& pool);
 
 // y[t][o] (row stride y_stride floats) = dot(W[o], xq[t]) for t < T, o < W.n_out.
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool);
 
-// Several products of the same converted activations (same_activations() for all their types),
+// Several products of the same converted activations (same_activations() for all of them),
 // in one parallel job: each thread takes its share of every matrix's rows, so q/k/v or gate/up
 // cost one fork and one join instead of one per matrix (token generation runs hundreds a token).
 struct MatmulOut {

@@ -17,6 +17,10 @@ constexpr PanelFormat kLegacyBias16{32, 16, false};   // q5_0
 constexpr PanelFormat kLegacyBias128{32, 128, false}; // q8_0: u = q + 128
 constexpr PanelFormat kWithMin{32, 0, true};          // q4_1, q5_1, q4_K, q5_K
 constexpr PanelFormat kQ6K{16, 32, false};            // q6_K: 16-weight scales
+// Resident: the file's binary16 scales, and 4-bit quants as nibbles.
+constexpr PanelFormat kResidentQ4_0{32, 8, false, true, true};
+constexpr PanelFormat kResidentQ4_1{32, 0, true, true, true};
+constexpr PanelFormat kResidentQ8_0{32, 128, false, false, true};
 
 float load_f16(const uint8_t* p) { return fp16_to_fp32(load_u16(p)); }
 
@@ -150,28 +154,49 @@ const PanelFormat* panel_format(TensorType t) {
   }
 }
 
+const PanelFormat* resident_panel_format(TensorType t) {
+  switch (t) {
+    case TensorType::Q4_0: return &kResidentQ4_0;
+    case TensorType::Q4_1: return &kResidentQ4_1;
+    case TensorType::Q8_0: return &kResidentQ8_0;
+    default: return nullptr;
+  }
+}
+
+namespace {
+size_t quant_bytes(const PanelFormat& f, int64_t n_blocks) {  // q's share of a panel, a multiple of 64
+  return static_cast<size_t>(n_blocks) * kPanelRows * static_cast<size_t>(f.nibbles ? f.block / 2 : f.block);
+}
+size_t scale_bytes(const PanelFormat& f) { return f.half_scales ? sizeof(uint16_t) : sizeof(float); }
+}  // namespace
+
 size_t panel_bytes(const PanelFormat& f, int64_t n_in) {
-  const auto nb = static_cast<size_t>(n_in / f.block);
-  return nb * kPanelRows * (static_cast<size_t>(f.block) + sizeof(float) * (f.has_min ? 2 : 1));
+  const int64_t nb = n_in / f.block;
+  return quant_bytes(f, nb) + static_cast<size_t>(nb) * kPanelRows * scale_bytes(f) * (f.has_min ? 2 : 1);
 }
 
 PanelView panel_view(const PanelFormat& f, const uint8_t* panel, int64_t n_in) {
   PanelView v;
   v.n_blocks = n_in / f.block;
   v.q = panel;
-  const size_t q_bytes = static_cast<size_t>(v.n_blocks) * kPanelRows * static_cast<size_t>(f.block);
-  v.d = reinterpret_cast<const float*>(panel + q_bytes);
-  if (f.has_min) v.m = v.d + v.n_blocks * kPanelRows;
+  const uint8_t* scales = panel + quant_bytes(f, v.n_blocks);
+  const int64_t n_scales = v.n_blocks * kPanelRows;
+  if (f.half_scales) {
+    v.d16 = reinterpret_cast<const uint16_t*>(scales);
+    if (f.has_min) v.m16 = v.d16 + n_scales;
+  } else {
+    v.d = reinterpret_cast<const float*>(scales);
+    if (f.has_min) v.m = v.d + n_scales;
+  }
   return v;
 }
 
-void pack_panel(TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in, uint8_t* panel) {
-  const PanelFormat& f = *panel_format(t);
+void pack_panel(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
+                uint8_t* panel) {
+  assert(f.block == panel_format(t)->block && f.bias == panel_format(t)->bias);
   const PanelView v = panel_view(f, panel, n_in);
   auto* q = const_cast<uint8_t*>(v.q);
-  auto* d = const_cast<float*>(v.d);
-  auto* m = const_cast<float*>(v.m);
-  const size_t block_bytes = static_cast<size_t>(f.block) * kPanelRows;  // [B/4][16][4]
+  const size_t block_bytes = static_cast<size_t>(f.nibbles ? f.block / 2 : f.block) * kPanelRows;
   uint8_t u[32];
   for (int r = 0; r < kPanelRows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
@@ -180,9 +205,20 @@ void pack_panel(TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, in
       if (r < n_rows) unpack_block(t, row, b, u, db, mb);
       else std::memset(u, 0, sizeof u);
       uint8_t* qb = q + static_cast<size_t>(b) * block_bytes + 4 * r;
-      for (int s = 0; s < f.block / 4; ++s) std::memcpy(qb + s * 4 * kPanelRows, u + 4 * s, 4);
-      d[b * kPanelRows + r] = db;
-      if (m) m[b * kPanelRows + r] = mb;
+      if (f.nibbles) {  // groups 2s and 2s + 1 share the bytes of vector s
+        for (int s = 0; s < f.block / 8; ++s)
+          for (int k = 0; k < 4; ++k) qb[s * 4 * kPanelRows + k] = static_cast<uint8_t>(u[8 * s + k] | u[8 * s + 4 + k] << 4);
+      } else {
+        for (int s = 0; s < f.block / 4; ++s) std::memcpy(qb + s * 4 * kPanelRows, u + 4 * s, 4);
+      }
+      const int64_t i = b * kPanelRows + r;
+      if (f.half_scales) {  // the file's own binary16 values: the round trip is exact
+        const_cast<uint16_t*>(v.d16)[i] = fp32_to_fp16(db);
+        if (v.m16) const_cast<uint16_t*>(v.m16)[i] = fp32_to_fp16(mb);
+      } else {
+        const_cast<float*>(v.d)[i] = db;
+        if (v.m) const_cast<float*>(v.m)[i] = mb;
+      }
     }
   }
 }

@@ -1,12 +1,11 @@
-// Packed weight panels: the layout prompt processing multiplies quantized weights in.
+// Packed weight panels: the layout quantized weights are multiplied in, by batches of prompt
+// tokens and, for the types with a resident format, by single tokens too.
 //
 // A panel is kPanelRows = 16 consecutive weight rows re-laid so that one 64-byte vector holds four
 // consecutive quants of each of the 16 rows (32-bit lane r = row r). An integer dot instruction
 // (unsigned x signed bytes, four products summed into each int32 lane: VNNI's vpdpbusd) against
 // four activation bytes broadcast to every lane then advances 16 row dots at once, with no
-// horizontal sums, and one weight load serves every token of a tile. Weights are packed on the
-// fly, one panel at a time, and reused by all the tokens of a batch, so nothing is copied at load
-// time and the mmap stays the only copy of the weights.
+// horizontal sums, and one weight load serves every token of a tile.
 //
 // Every supported type is written as blocks of B elements (32, or 16 for q6_K's 16-weight
 // scales) of unsigned quants u with w = d * (u - bias) + m (m = 0 for types without a min):
@@ -15,20 +14,22 @@
 //   m [n_blocks][16] float              (types with a min only)
 // Rows past the end of the matrix have u = 0 and d = m = 0.
 //
-// Activations for a panel product are int8 rows (the values of the q8 activation blocks the
-// dot kernels use, unchanged) plus, per token and block, their scale, -bias * sum(a) and, for
-// types with a min, the block's scaled sum. The product of weight row r and token t is then
-//   y[t][r] = sum over blocks b, in order, of
-//             acc = fma(float(corr + sum u * a), d * da, acc);  acc = fma(m, sa, acc) (with a min)
-// which every ISA computes with the same IEEE operations, so all agree bit for bit with the
-// scalar reference (kernels/ref/gemm.cc). Against vec_dot the results differ by float rounding
-// only (vec_dot sums partial dots in other orders); prompt processing uses panels and one-token
-// generation vec_dot, as llama.cpp uses different kernels for batches and single tokens.
+// Two kinds of panels use this layout:
+//  - packed on the fly (panel_format): every type above; a thread packs one panel at a time for
+//    a batch of prompt tokens and reuses it for all of them, so nothing is copied at load time;
+//  - resident (resident_panel_format): q4_0, q4_1 and q8_0 matrices are packed once at load and
+//    replace the file's bytes for the products. To read no more bytes than the file per token,
+//    their scales are binary16 (the file's own values) and 4-bit quants are two per byte
+//    (nibbles): q becomes [n_blocks][B / 8][16][4], byte (s, r, k) holding quant 8s + k of row r
+//    in its low nibble and quant 8s + 4 + k in its high one, so one 64-byte load and two masks
+//    give the vectors of two groups of four. A single generated token then costs the same few
+//    instructions per 16 rows as a batch does, instead of a horizontal sum per row.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "base/fp16.h"
 #include "kernels/types.h"
 
 namespace slm {
@@ -36,28 +37,52 @@ namespace slm {
 inline constexpr int kPanelRows = 16;
 
 struct PanelFormat {
-  int block = 32;        // elements per block: 32, or 16
-  int bias = 0;          // w = d * (u - bias) + m
-  bool has_min = false;  // m is stored
+  int block = 32;            // elements per block: 32, or 16
+  int bias = 0;              // w = d * (u - bias) + m
+  bool has_min = false;      // m is stored
+  bool nibbles = false;      // 4-bit quants, two per byte (resident formats)
+  bool half_scales = false;  // d and m in binary16 (resident formats)
 };
 
-// The panel format of weight type t, or null when t has no panel packing.
+// The panel format of weight type t packed on the fly, or null when t has none.
 const PanelFormat* panel_format(TensorType t);
+// The resident panel format of t, or null when t has none (q4_0, q4_1, q8_0 have one). It
+// converts activations exactly as panel_format(t) does (same block, bias and min).
+const PanelFormat* resident_panel_format(TensorType t);
 // Bytes of one packed panel of n_in columns.
 size_t panel_bytes(const PanelFormat& f, int64_t n_in);
 
 // Packs rows [0, n_rows) (n_rows <= kPanelRows) of a t-typed matrix (row i at w + i * row_bytes)
-// into `panel` (panel_bytes(*panel_format(t), n_in) bytes). Plain C++: a layout change done once
-// per panel and batch, cheap next to the products.
-void pack_panel(TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in, uint8_t* panel);
+// into `panel` (panel_bytes(f, n_in) bytes) in format f, panel_format(t) or
+// resident_panel_format(t). Plain C++: a layout change done once per panel and batch (or once at
+// load), cheap next to the products.
+void pack_panel(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
+                uint8_t* panel);
 
 struct PanelView {  // a packed panel, see the layout above
   const uint8_t* q = nullptr;
-  const float* d = nullptr;
-  const float* m = nullptr;  // null without a min
+  const float* d = nullptr;       // float scales, or null with half_scales
+  const float* m = nullptr;       // null without a min
+  const uint16_t* d16 = nullptr;  // binary16 scales (half_scales), else null
+  const uint16_t* m16 = nullptr;  // null without a min
   int64_t n_blocks = 0;
 };
 PanelView panel_view(const PanelFormat& f, const uint8_t* panel, int64_t n_in);
+
+// Element access, the layout above in code (the reference kernel and the tests read through it).
+// Quant e (< f.block) of block b, row r:
+inline int panel_quant(const PanelFormat& f, const PanelView& v, int64_t b, int r, int e) {
+  if (!f.nibbles) return v.q[static_cast<size_t>(b * f.block * kPanelRows + (e / 4) * 4 * kPanelRows + 4 * r + e % 4)];
+  const uint8_t byte = v.q[static_cast<size_t>(b * f.block / 2 * kPanelRows + (e / 8) * 4 * kPanelRows + 4 * r + e % 4)];
+  return (e % 8 < 4 ? byte : byte >> 4) & 15;
+}
+inline float panel_d(const PanelView& v, int64_t b, int r) {
+  return v.d16 ? fp16_to_fp32(v.d16[b * kPanelRows + r]) : v.d[b * kPanelRows + r];
+}
+inline float panel_m(const PanelView& v, int64_t b, int r) {  // 0 without a min
+  if (v.m16) return fp16_to_fp32(v.m16[b * kPanelRows + r]);
+  return v.m ? v.m[b * kPanelRows + r] : 0.0f;
+}
 
 // Per token and block of the activations.
 struct GemmSide {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "runtime/model_impl.h"
+#include "runtime/resident_panels.h"
 
 namespace slm {
 
@@ -111,6 +112,9 @@ Expected<std::shared_ptr<Model>> Model::load(const std::string& path_or_name) {
                          join_names(supported_architectures()) + ")");
   impl.config.arch = std::string(*arch_name);
   SLM_RETURN_IF_ERROR(impl.arch->load(g, &impl.config, &impl.weights).With(where));
+  auto panels = pack_resident_panels(impl.weights, g);
+  if (!panels) return panels.status().With(where);
+  impl.panels = std::move(*panels);
 
   auto tok = Tokenizer::from_gguf(g);
   if (!tok) return tok.status().With(where);

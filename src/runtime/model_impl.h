@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "arch/registry.h"
+#include "base/page_buffer.h"
 #include "formats/gguf.h"
 #include "slm/slm.h"
 #include "tokenizer/tokenizer.h"
@@ -16,6 +17,7 @@ struct Model::Impl {
   const Architecture* arch = nullptr;
   ModelConfig config;
   ModelWeights weights;
+  PageBuffer panels;  // the resident panels weights' matrices point into (runtime/resident_panels.h)
   std::unique_ptr<Tokenizer> tokenizer;
   ModelInfo info;
   std::string_view chat_template;

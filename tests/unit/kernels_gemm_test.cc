@@ -29,6 +29,35 @@ const TensorType kPanelTypes[] = {TensorType::Q4_0, TensorType::Q4_1, TensorType
 
 std::string name_of(TensorType t) { return std::string(type_name(static_cast<uint32_t>(t))); }
 
+// Every (type, format) pair: each type's on-the-fly format and, where it has one, its resident one.
+struct Packing {
+  TensorType type;
+  const PanelFormat* format;
+  std::string name() const { return name_of(type) + (format->half_scales ? " resident" : ""); }
+};
+std::vector<Packing> all_packings() {
+  std::vector<Packing> p;
+  for (TensorType t : kPanelTypes) {
+    p.push_back({t, panel_format(t)});
+    if (const PanelFormat* r = resident_panel_format(t)) p.push_back({t, r});
+  }
+  return p;
+}
+
+TEST(Panel, ResidentFormatsReadNoMoreBytesThanTheFile) {
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0}) {
+    const PanelFormat* f = resident_panel_format(t);
+    ASSERT_NE(f, nullptr) << name_of(t);
+    const int64_t n = 576;  // SmolLM2's width: 18 blocks
+    EXPECT_EQ(panel_bytes(*f, n), kPanelRows * row_size(t, n)) << name_of(t);
+    // the activations are converted once for either kind of panel
+    EXPECT_EQ(f->block, panel_format(t)->block);
+    EXPECT_EQ(f->bias, panel_format(t)->bias);
+    EXPECT_EQ(f->has_min, panel_format(t)->has_min);
+  }
+  EXPECT_EQ(resident_panel_format(TensorType::Q6_K), nullptr);
+}
+
 // Offsets of the f16 scale fields in a block of t (random bytes there could be NaN or huge).
 std::vector<size_t> f16_fields(TensorType t) {
   switch (t) {
@@ -72,21 +101,22 @@ std::vector<uint8_t> convert(TensorType t, const std::vector<float>& x, int64_t 
 
 TEST(Panel, HoldsTheSameWeightsAsTheFile) {
   std::mt19937 rng(7);
-  for (TensorType t : kPanelTypes) {
-    const PanelFormat& f = *panel_format(t);
+  for (const Packing& p : all_packings()) {
+    const TensorType t = p.type;
+    const PanelFormat& f = *p.format;
     const int64_t n = 2 * QK_K;
     for (int rows : {16, 5, 1}) {
       const auto w = random_rows(t, rows, n, rng);
       std::vector<uint8_t> panel(panel_bytes(f, n));
-      pack_panel(t, w.data(), row_size(t, n), rows, n, panel.data());
+      pack_panel(f, t, w.data(), row_size(t, n), rows, n, panel.data());
       const PanelView v = panel_view(f, panel.data(), n);
       std::vector<float> ref(static_cast<size_t>(n));
       for (int r = 0; r < kPanelRows; ++r) {
         if (r < rows) ref_kernels().of(t).dequantize_row(w.data() + r * row_size(t, n), ref.data(), n);
         for (int64_t e = 0; e < n; ++e) {
-          const int64_t b = e / f.block, k = e % f.block;
-          const int u = v.q[b * f.block * kPanelRows + (k / 4) * 4 * kPanelRows + 4 * r + k % 4];
-          const float d = v.d[b * kPanelRows + r], m = v.m ? v.m[b * kPanelRows + r] : 0.0f;
+          const int64_t b = e / f.block;
+          const int u = panel_quant(f, v, b, r, static_cast<int>(e % f.block));
+          const float d = panel_d(v, b, r), m = panel_m(v, b, r);
           if (r >= rows) {
             ASSERT_EQ(u, 0);
             ASSERT_EQ(d, 0.0f);
@@ -95,7 +125,7 @@ TEST(Panel, HoldsTheSameWeightsAsTheFile) {
           }
           // ref: (q - bias) * d for the bias types, q * d + m with a min
           const float got = f.has_min ? static_cast<float>(u) * d + m : static_cast<float>(u - f.bias) * d;
-          ASSERT_EQ(got, ref[static_cast<size_t>(e)]) << name_of(t) << " rows " << rows << " row " << r << " e " << e;
+          ASSERT_EQ(got, ref[static_cast<size_t>(e)]) << p.name() << " rows " << rows << " row " << r << " e " << e;
         }
       }
     }
@@ -103,11 +133,12 @@ TEST(Panel, HoldsTheSameWeightsAsTheFile) {
 }
 
 // The panel product of `rows` rows and T tokens through table k.
-std::vector<float> panel_product(const KernelTable& k, TensorType t, const std::vector<uint8_t>& w, int rows,
+std::vector<float> panel_product(const KernelTable& k, const Packing& p, const std::vector<uint8_t>& w, int rows,
                                  const std::vector<uint8_t>& xq, int64_t n, int64_t T) {
-  const PanelFormat& f = *panel_format(t);
+  const TensorType t = p.type;
+  const PanelFormat& f = *p.format;
   std::vector<uint8_t> panel(panel_bytes(f, n));
-  pack_panel(t, w.data(), row_size(t, n), rows, n, panel.data());
+  pack_panel(f, t, w.data(), row_size(t, n), rows, n, panel.data());
   std::vector<uint8_t> acts(gemm_acts_bytes(f, n, T));
   const size_t rb = row_size(type_traits(t).vec_dot_type, n);
   gemm_acts_prepare(t, xq.data(), rb, n, T, 0, T, acts.data());
@@ -121,21 +152,21 @@ TEST(Panel, EveryIsaMatchesTheReferenceBitForBit) {
   std::mt19937 rng(11);
   for (const KernelTable* k : available_kernel_tables()) {
     if (!k->gemm_panel) continue;
-    for (TensorType t : kPanelTypes) {
+    for (const Packing& p : all_packings()) {
       for (int64_t n : {int64_t{QK_K}, int64_t{3 * QK_K}}) {
         for (int rows : {16, 13, 1}) {
           for (int64_t T : {1, 2, 3, 5, 7, 8, 9, 16, 21}) {
-            const auto w = random_rows(t, rows, n, rng);
-            const auto xq = convert(t, random_floats(n * T, rng), n, T);
-            const auto want = panel_product(ref_kernels(), t, w, rows, xq, n, T);
-            const auto got = panel_product(*k, t, w, rows, xq, n, T);
+            const auto w = random_rows(p.type, rows, n, rng);
+            const auto xq = convert(p.type, random_floats(n * T, rng), n, T);
+            const auto want = panel_product(ref_kernels(), p, w, rows, xq, n, T);
+            const auto got = panel_product(*k, p, w, rows, xq, n, T);
             for (size_t i = 0; i < want.size(); ++i) {
               if (std::isnan(want[i])) {  // not an output
-                ASSERT_TRUE(std::isnan(got[i])) << k->isa << " wrote past the panel, " << name_of(t);
+                ASSERT_TRUE(std::isnan(got[i])) << k->isa << " wrote past the panel, " << p.name();
                 continue;
               }
               ASSERT_EQ(fp32_to_bits(got[i]), fp32_to_bits(want[i]))
-                  << k->isa << " " << name_of(t) << " n " << n << " rows " << rows << " T " << T << " at " << i;
+                  << k->isa << " " << p.name() << " n " << n << " rows " << rows << " T " << T << " at " << i;
             }
           }
         }
@@ -146,19 +177,20 @@ TEST(Panel, EveryIsaMatchesTheReferenceBitForBit) {
 
 TEST(Panel, AgreesWithVecDot) {
   std::mt19937 rng(13);
-  for (TensorType t : kPanelTypes) {
+  for (const Packing& p : all_packings()) {
+    const TensorType t = p.type;
     const int64_t n = 4 * QK_K, T = 5;
     const int rows = 16;
     const auto w = random_rows(t, rows, n, rng);
     const auto xq = convert(t, random_floats(n * T, rng), n, T);
-    const auto y = panel_product(ref_kernels(), t, w, rows, xq, n, T);
+    const auto y = panel_product(ref_kernels(), p, w, rows, xq, n, T);
     const size_t rb = row_size(type_traits(t).vec_dot_type, n);
     for (int64_t i = 0; i < T; ++i) {
       for (int r = 0; r < rows; ++r) {
         const float dot = ref_kernels().of(t).vec_dot(n, w.data() + r * row_size(t, n), xq.data() + i * rb);
         // the same exact integer dots; only the float scaling and summation order differ
         EXPECT_NEAR(y[static_cast<size_t>(i * (rows + 3) + r)], dot, 1e-4f * (1.0f + std::fabs(dot)))
-            << name_of(t) << " token " << i << " row " << r;
+            << p.name() << " token " << i << " row " << r;
       }
     }
   }

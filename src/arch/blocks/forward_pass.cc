@@ -78,12 +78,12 @@ void project(ForwardPass& fp, const float* x, std::initializer_list<std::pair<co
   assert(outs.size() <= 3);
   auto flush = [&] {
     if (n == 0) return;
-    convert_activations(group[0].w->type, x, group[0].w->n_in, T, fp.ws.act_q.data(), fp.pool);
+    convert_activations(*group[0].w, x, T, fp.ws.act_q.data(), fp.pool);
     matmul_converted_many(std::span<const MatmulOut>(group, n), fp.ws.act_q.data(), T, fp.pool);
     n = 0;
   };
   for (const auto& [w, y] : outs) {
-    if (n > 0 && !same_activations(group[0].w->type, w->type)) flush();
+    if (n > 0 && !same_activations(*group[0].w, *w, T)) flush();
     group[n++] = MatmulOut{w, y, w->n_out};
   }
   flush();
@@ -242,7 +242,7 @@ void lm_head(ForwardPass& fp) {
     if (fp.cfg.norm_kind == NormKind::kRms) ops::rms_norm(x, fp.w.output_norm, xn + t * C, C, fp.cfg.norm_eps);
     else ops::layer_norm(x, fp.w.output_norm, fp.w.output_norm_b, xn + t * C, C, fp.cfg.norm_eps);
   }
-  convert_activations(fp.w.output.type, xn, C, rows, fp.ws.act_q.data(), fp.pool);
+  convert_activations(fp.w.output, xn, rows, fp.ws.act_q.data(), fp.pool);
   matmul_converted(fp.w.output, fp.ws.act_q.data(), rows, fp.logits, fp.cfg.n_vocab, fp.pool);
   const float cap = fp.cfg.final_softcap;
   if (cap > 0.0f) {

@@ -9,19 +9,17 @@ namespace slm::ref {
 
 void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride,
                 int n_rows) {
-  const size_t block_bytes = static_cast<size_t>(f.block) * kPanelRows;  // [B/4][16][4]
   for (int64_t t = 0; t < T; ++t) {
     const int8_t* aq = a.q + static_cast<size_t>(t) * a.q_stride;
     const GemmSide* side = a.side + t * a.side_stride;
     for (int r = 0; r < n_rows; ++r) {
       float acc = 0.0f;
       for (int64_t b = 0; b < w.n_blocks; ++b) {
-        const uint8_t* qb = w.q + static_cast<size_t>(b) * block_bytes + 4 * r;
         int32_t dot = side[b].corr;
-        for (int e = 0; e < f.block; ++e) dot += qb[(e / 4) * 4 * kPanelRows + e % 4] * aq[b * f.block + e];
-        const float scale = w.d[b * kPanelRows + r] * side[b].d;
+        for (int e = 0; e < f.block; ++e) dot += panel_quant(f, w, b, r, e) * aq[b * f.block + e];
+        const float scale = panel_d(w, b, r) * side[b].d;
         acc = std::fma(static_cast<float>(dot), scale, acc);
-        if (w.m) acc = std::fma(w.m[b * kPanelRows + r], side[b].s, acc);
+        if (f.has_min) acc = std::fma(panel_m(w, b, r), side[b].s, acc);
       }
       y[t * y_stride + r] = acc;
     }
