@@ -45,8 +45,10 @@ void convert_activations(const WeightMatrix& w, const float* x, int64_t T, uint8
 void matmul_converted(const WeightMatrix& w, const uint8_t* xq, int64_t T, float* y, int64_t y_stride, ThreadPool& pool);
 
 // Several products of the same converted activations (same_activations() for all of them),
-// in one parallel job: each thread takes its share of every matrix's rows, so q/k/v or gate/up
-// cost one fork and one join instead of one per matrix (token generation runs hundreds a token).
+// in one parallel job: the matrices' rows are handed out in chunks of 64, each thread starting on
+// its share and then taking what the others have left (ThreadPool::parallel_for_balanced), so
+// q/k/v or gate/up cost one fork and one join instead of one per matrix (token generation runs
+// hundreds a token) and no thread waits long for a slower one.
 struct MatmulOut {
   const WeightMatrix* w = nullptr;
   float* y = nullptr;  // [T][y_stride]
