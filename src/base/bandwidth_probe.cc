@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/page_buffer.h"
 #include "base/thread_pool.h"
 
 namespace slm {
@@ -31,7 +32,11 @@ Expected<double> measure_read_bandwidth(int n_threads, size_t bytes, int passes)
   if (bytes < 64) return Status::Error("bandwidth probe: buffer must be at least 64 bytes, got " + std::to_string(bytes));
   if (passes < 1) return Status::Error("bandwidth probe: passes must be >= 1, got " + std::to_string(passes));
   const int64_t n_words = static_cast<int64_t>(bytes / 64 * 8);  // whole 64-byte lines
-  auto buf = std::make_unique_for_overwrite<uint64_t[]>(static_cast<size_t>(n_words));
+  // In 2 MiB pages, like the resident weight panels (base/page_buffer.h): the ceiling is what the
+  // machine's memory can deliver, not what 4 KiB page walks leave of it.
+  auto pages = PageBuffer::allocate(static_cast<size_t>(n_words) * sizeof(uint64_t));
+  if (!pages) return pages.status();
+  auto* buf = reinterpret_cast<uint64_t*>(pages->data());
   ThreadPool pool(n_threads);
   // Every thread writes the slice it will read, so its pages exist (and sit near that thread).
   pool.parallel_for(n_words, kGrain, [&](int64_t b, int64_t e, int) {
@@ -42,7 +47,7 @@ Expected<double> measure_read_bandwidth(int n_threads, size_t bytes, int passes)
   for (int pass = 0; pass < passes; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
     pool.parallel_for(n_words, kGrain, [&](int64_t b, int64_t e, int ti) {
-      sums[static_cast<size_t>(ti)] = sum_words(buf.get() + b, e - b);
+      sums[static_cast<size_t>(ti)] = sum_words(buf + b, e - b);
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The sums must be used or the reads could be dropped: word i holds i, so they add up to

@@ -43,11 +43,9 @@ void panel_rows(const PanelFormat& f, const WeightMatrix& w, const uint8_t* xq, 
   if (!w.panels && packed.size() < bytes) packed.resize(bytes);
   for (int64_t r = r0; r < r1; r += kPanelRows) {
     const int n_rows = static_cast<int>(r1 - r < kPanelRows ? r1 - r : kPanelRows);
-    const uint8_t* panel = w.panels + static_cast<size_t>(r / kPanelRows) * bytes;
-    if (!w.panels) {
-      pack_panel(f, w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, packed.data());
-      panel = packed.data();
-    }
+    const uint8_t* panel = packed.data();
+    if (w.panels) panel = w.panels + static_cast<size_t>(r / kPanelRows) * bytes;
+    else pack_panel(f, w.type, w.data + static_cast<size_t>(r) * w.row_bytes, w.row_bytes, n_rows, w.n_in, packed.data());
     kernels().gemm_panel(f, panel_view(f, panel, w.n_in), acts, T, y + r, y_stride, n_rows);
   }
 }
@@ -155,6 +153,12 @@ void matmul(const WeightMatrix& w, const float* x, int64_t T, float* y, ThreadPo
 }
 
 void dequantize_row(const WeightMatrix& w, int64_t row, float* y) {
+  if (w.panels) {  // the file's pages of a packed matrix were released: read the panel
+    const PanelFormat& f = *resident_panel_format(w.type);
+    const uint8_t* panel = w.panels + static_cast<size_t>(row / kPanelRows) * panel_bytes(f, w.n_in);
+    dequantize_panel_row(f, panel_view(f, panel, w.n_in), static_cast<int>(row % kPanelRows), y);
+    return;
+  }
   kernels().of(w.type).dequantize_row(w.data + static_cast<size_t>(row) * w.row_bytes, y, w.n_in);
 }
 

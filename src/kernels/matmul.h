@@ -21,8 +21,8 @@ struct WeightMatrix {
   size_t row_bytes = 0;
   // The same rows packed at load in resident_panel_format(type) (kernels/panel.h), panel p (rows
   // 16p .. 16p + 15) at panels + p * panel_bytes(format, n_in); null when not packed. Products
-  // then read these instead of `data`, for any number of tokens; `data` stays valid (embedding
-  // lookups, SLM_PANELS=0).
+  // then read these instead of `data`, for any number of tokens, and so do row lookups
+  // (dequantize_row); `data` stays valid (SLM_PANELS=0) but its pages are no longer resident.
   const uint8_t* panels = nullptr;
 };
 
@@ -59,7 +59,7 @@ void matmul_converted_many(std::span<const MatmulOut> outs, const uint8_t* xq, i
 // Convenience: convert then multiply. scratch must hold activation_bytes(w.type, w.n_in, T).
 void matmul(const WeightMatrix& w, const float* x, int64_t T, float* y, ThreadPool& pool, uint8_t* scratch);
 
-// y[n_in] = row `row` of W, dequantized (embedding lookup).
+// y[n_in] = row `row` of W, dequantized (embedding lookup), from its panels when it has them.
 void dequantize_row(const WeightMatrix& w, int64_t row, float* y);
 
 }  // namespace slm

@@ -164,39 +164,75 @@ const PanelFormat* resident_panel_format(TensorType t) {
 }
 
 namespace {
-size_t quant_bytes(const PanelFormat& f, int64_t n_blocks) {  // q's share of a panel, a multiple of 64
-  return static_cast<size_t>(n_blocks) * kPanelRows * static_cast<size_t>(f.nibbles ? f.block / 2 : f.block);
+size_t quant_bytes(const PanelFormat& f) {  // q's share of a block
+  return static_cast<size_t>(f.nibbles ? f.block / 2 : f.block) * kPanelRows;
 }
-size_t scale_bytes(const PanelFormat& f) { return f.half_scales ? sizeof(uint16_t) : sizeof(float); }
+size_t scales_bytes(const PanelFormat& f) {  // one block's d (or m) for the 16 rows
+  return kPanelRows * (f.half_scales ? sizeof(uint16_t) : sizeof(float));
+}
+size_t block_bytes(const PanelFormat& f) { return quant_bytes(f) + scales_bytes(f) * (f.has_min ? 2 : 1); }
+void put_float(uint8_t* p, int r, float x) { std::memcpy(p + 4 * r, &x, sizeof x); }
+
+// The resident formats take the file's bits as they are: binary16 d (and m) copied, and the
+// nibbles regrouped with 64-bit masks and shifts (q4_0 / q4_1), or q8_0's bytes flipped to
+// u = q + 128, a few operations per block: packing a 4 GB model at load must not take seconds.
+void pack_resident(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
+                   uint8_t* panel) {
+  static_assert(offsetof(block_q4_0, d) == 0 && offsetof(block_q4_1, d) == 0 && offsetof(block_q8_0, d) == 0 &&
+                offsetof(block_q4_1, m) == 2);
+  const PanelView v = panel_view(f, panel, n_in);
+  const size_t bs = type_traits(t).type_size;
+  const size_t qs = t == TensorType::Q4_0 ? offsetof(block_q4_0, qs)
+                    : t == TensorType::Q4_1 ? offsetof(block_q4_1, qs) : offsetof(block_q8_0, qs);
+  for (int64_t b = 0; b < v.n_blocks; ++b) {
+    uint8_t* q = const_cast<uint8_t*>(v.q(b));
+    uint8_t* d = const_cast<uint8_t*>(v.d(b));
+    uint8_t* m = f.has_min ? const_cast<uint8_t*>(v.m(b)) : nullptr;
+    for (int r = 0; r < kPanelRows; ++r) {
+      uint8_t* lane = q + 4 * r;  // vector s of the block at lane + 64 * s
+      if (r >= n_rows) {
+        for (int s = 0; s < (f.nibbles ? f.block / 8 : f.block / 4); ++s) store_u32(lane + 64 * s, 0);
+        store_u16(d + 2 * r, 0);
+        if (m) store_u16(m + 2 * r, 0);
+        continue;
+      }
+      const uint8_t* blk = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(b) * bs;
+      store_u16(d + 2 * r, load_u16(blk));
+      if (m) store_u16(m + 2 * r, load_u16(blk + 2));
+      if (!f.nibbles) {  // q8_0
+        for (int s = 0; s < 8; ++s) store_u32(lane + 64 * s, load_u32(blk + qs + 4 * s) ^ 0x80808080u);
+        continue;
+      }
+      // qs bytes 8h..8h+7: low nibbles are elements 8h.., vector h; high ones 16 + 8h.., vector 2 + h.
+      // Vector s's lane byte k is element 8s + k | element 8s + 4 + k << 4.
+      for (int h = 0; h < 2; ++h) {
+        const uint64_t x = load_u64(blk + qs + 8 * h);
+        const uint64_t lo = x & kLowNibbles, hi = (x >> 4) & kLowNibbles;
+        store_u32(lane + 64 * h, static_cast<uint32_t>(lo | (lo >> 28)));
+        store_u32(lane + 64 * (2 + h), static_cast<uint32_t>(hi | (hi >> 28)));
+      }
+    }
+  }
+}
 }  // namespace
 
-size_t panel_bytes(const PanelFormat& f, int64_t n_in) {
-  const int64_t nb = n_in / f.block;
-  return quant_bytes(f, nb) + static_cast<size_t>(nb) * kPanelRows * scale_bytes(f) * (f.has_min ? 2 : 1);
-}
+size_t panel_bytes(const PanelFormat& f, int64_t n_in) { return static_cast<size_t>(n_in / f.block) * block_bytes(f); }
 
 PanelView panel_view(const PanelFormat& f, const uint8_t* panel, int64_t n_in) {
   PanelView v;
   v.n_blocks = n_in / f.block;
-  v.q = panel;
-  const uint8_t* scales = panel + quant_bytes(f, v.n_blocks);
-  const int64_t n_scales = v.n_blocks * kPanelRows;
-  if (f.half_scales) {
-    v.d16 = reinterpret_cast<const uint16_t*>(scales);
-    if (f.has_min) v.m16 = v.d16 + n_scales;
-  } else {
-    v.d = reinterpret_cast<const float*>(scales);
-    if (f.has_min) v.m = v.d + n_scales;
-  }
+  v.blocks = panel;
+  v.block_stride = block_bytes(f);
+  v.d_offset = quant_bytes(f);
+  v.m_offset = f.has_min ? quant_bytes(f) + scales_bytes(f) : 0;
   return v;
 }
 
 void pack_panel(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
                 uint8_t* panel) {
   assert(f.block == panel_format(t)->block && f.bias == panel_format(t)->bias);
+  if (f.half_scales) return pack_resident(f, t, w, row_bytes, n_rows, n_in, panel);
   const PanelView v = panel_view(f, panel, n_in);
-  auto* q = const_cast<uint8_t*>(v.q);
-  const size_t block_bytes = static_cast<size_t>(f.nibbles ? f.block / 2 : f.block) * kPanelRows;
   uint8_t u[32];
   for (int r = 0; r < kPanelRows; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
@@ -204,21 +240,20 @@ void pack_panel(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row
       float db = 0, mb = 0;
       if (r < n_rows) unpack_block(t, row, b, u, db, mb);
       else std::memset(u, 0, sizeof u);
-      uint8_t* qb = q + static_cast<size_t>(b) * block_bytes + 4 * r;
-      if (f.nibbles) {  // groups 2s and 2s + 1 share the bytes of vector s
-        for (int s = 0; s < f.block / 8; ++s)
-          for (int k = 0; k < 4; ++k) qb[s * 4 * kPanelRows + k] = static_cast<uint8_t>(u[8 * s + k] | u[8 * s + 4 + k] << 4);
-      } else {
-        for (int s = 0; s < f.block / 4; ++s) std::memcpy(qb + s * 4 * kPanelRows, u + 4 * s, 4);
-      }
-      const int64_t i = b * kPanelRows + r;
-      if (f.half_scales) {  // the file's own binary16 values: the round trip is exact
-        const_cast<uint16_t*>(v.d16)[i] = fp32_to_fp16(db);
-        if (v.m16) const_cast<uint16_t*>(v.m16)[i] = fp32_to_fp16(mb);
-      } else {
-        const_cast<float*>(v.d)[i] = db;
-        if (v.m) const_cast<float*>(v.m)[i] = mb;
-      }
+      uint8_t* qb = const_cast<uint8_t*>(v.q(b)) + 4 * r;
+      for (int s = 0; s < f.block / 4; ++s) std::memcpy(qb + s * 4 * kPanelRows, u + 4 * s, 4);
+      put_float(const_cast<uint8_t*>(v.d(b)), r, db);
+      if (f.has_min) put_float(const_cast<uint8_t*>(v.m(b)), r, mb);
+    }
+  }
+}
+
+void dequantize_panel_row(const PanelFormat& f, const PanelView& v, int r, float* y) {
+  for (int64_t b = 0; b < v.n_blocks; ++b) {
+    const float d = panel_d(f, v, b, r), m = panel_m(f, v, b, r);
+    for (int e = 0; e < f.block; ++e) {
+      const int u = panel_quant(f, v, b, r, e);
+      y[b * f.block + e] = f.has_min ? static_cast<float>(u) * d + m : static_cast<float>(u - f.bias) * d;
     }
   }
 }

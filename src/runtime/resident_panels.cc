@@ -51,6 +51,9 @@ Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file)
   for (LayerWeights& l : w.layers)
     for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down}) add(*m);
   add(w.output);
+  // The embedding too: looked up row by row, from the panels (a tied one shares the LM head's),
+  // where reading the released file would map 64 KiB around every row looked up.
+  add(w.tok_embd);
   if (jobs.empty()) return PageBuffer{};
 
   auto buffer = PageBuffer::allocate(total);
@@ -65,7 +68,9 @@ Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file)
     const int64_t per_slice = std::max<int64_t>(1, static_cast<int64_t>(kReleaseSlice / src_panel));
     for (int64_t p0 = 0; p0 < n_panels; p0 += per_slice) {
       const int64_t p1 = std::min(n_panels, p0 + per_slice);
-      pool.parallel_for(p1 - p0, 1, [&](int64_t b, int64_t e, int) {
+      // balanced: the first touch of each page of the buffer (the kernel zeroing it) is most of
+      // the cost, and it falls unevenly
+      pool.parallel_for_balanced(p1 - p0, 4, [&](int64_t b, int64_t e, int) {
         for (int64_t p = p0 + b; p < p0 + e; ++p) {
           const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, m.n_out - p * kPanelRows));
           pack_panel(f, m.type, m.data + static_cast<size_t>(p) * src_panel, m.row_bytes, rows, m.n_in,
@@ -77,7 +82,7 @@ Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file)
     }
     j.w->panels = out;
   }
-  for (WeightMatrix* c : copies) c->panels = packed.count(c->data) ? jobs[packed[c->data]].w->panels : nullptr;
+  for (WeightMatrix* c : copies) c->panels = jobs[packed[c->data]].w->panels;
   return buffer;
 }
 

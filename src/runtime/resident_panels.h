@@ -15,8 +15,8 @@
 
 namespace slm {
 
-// Sets `panels` of every matrix of w that has a resident format (the LM head once, even when tied
-// to the embedding, which keeps its rows in the mapping for lookups) and returns the buffer they
+// Sets `panels` of every matrix of w that has a resident format (the token embedding included,
+// whose lookups then read the panels; a tied one shares the LM head's) and returns the buffer they
 // point into, to keep as long as w. Packs nothing (an empty buffer) when the kernel table has no
 // panel product or SLM_PANELS=0.
 Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file);

@@ -8,6 +8,7 @@
 //  - matmul takes the panel path for large batches and gives vec_dot's results there too.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -111,12 +112,18 @@ TEST(Panel, HoldsTheSameWeightsAsTheFile) {
       pack_panel(f, t, w.data(), row_size(t, n), rows, n, panel.data());
       const PanelView v = panel_view(f, panel.data(), n);
       std::vector<float> ref(static_cast<size_t>(n));
+      std::vector<float> lookup(static_cast<size_t>(n));
       for (int r = 0; r < kPanelRows; ++r) {
-        if (r < rows) ref_kernels().of(t).dequantize_row(w.data() + r * row_size(t, n), ref.data(), n);
+        if (r < rows) {
+          ref_kernels().of(t).dequantize_row(w.data() + r * row_size(t, n), ref.data(), n);
+          dequantize_panel_row(f, v, r, lookup.data());  // the embedding lookup of a packed matrix
+          for (int64_t e = 0; e < n; ++e)
+            ASSERT_EQ(lookup[static_cast<size_t>(e)], ref[static_cast<size_t>(e)]) << p.name() << " row " << r << " e " << e;
+        }
         for (int64_t e = 0; e < n; ++e) {
           const int64_t b = e / f.block;
           const int u = panel_quant(f, v, b, r, static_cast<int>(e % f.block));
-          const float d = panel_d(v, b, r), m = panel_m(v, b, r);
+          const float d = panel_d(f, v, b, r), m = panel_m(f, v, b, r);
           if (r >= rows) {
             ASSERT_EQ(u, 0);
             ASSERT_EQ(d, 0.0f);
@@ -215,6 +222,44 @@ TEST(Panel, MatmulTakesThePanelPathForBatches) {
       for (int64_t r = 0; r < n_out; ++r) {
         const float dot = kernels().of(t).vec_dot(n, wbytes.data() + r * w.row_bytes, xq.data() + i * rb);
         ASSERT_NEAR(y[static_cast<size_t>(i * n_out + r)], dot, 1e-4f * (1.0f + std::fabs(dot)))
+            << name_of(t) << " token " << i << " row " << r;
+      }
+  }
+}
+
+TEST(Panel, MatmulMultipliesResidentPanelsForEveryBatchSize) {
+  // 37 rows packed as resident panels the way the model loader packs them (panel p at
+  // p * panel_bytes), then multiplied by 1, 5 and 40 tokens on two threads: every token's outputs
+  // are the same bits whatever the batch (one kernel for all T), and equal vec_dot up to rounding.
+  std::mt19937 rng(19);
+  ThreadPool pool(2);
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0}) {
+    const PanelFormat& f = *resident_panel_format(t);
+    const int64_t n = 576, n_out = 37, T = 40;
+    const auto wbytes = random_rows(t, n_out, n, rng);
+    const size_t rb = row_size(t, n), pb = panel_bytes(f, n);
+    std::vector<uint8_t> panels(pb * 3);
+    for (int p = 0; p < 3; ++p)
+      pack_panel(f, t, wbytes.data() + p * kPanelRows * rb, rb, std::min<int>(kPanelRows, n_out - p * kPanelRows), n,
+                 panels.data() + p * pb);
+    WeightMatrix w{wbytes.data(), t, n, n_out, rb};
+    w.panels = panels.data();
+    const auto x = random_floats(n * T, rng);
+    std::vector<uint8_t> scratch(activation_bytes(t, n, T));
+    std::vector<float> all(static_cast<size_t>(T * n_out));
+    matmul(w, x.data(), T, all.data(), pool, scratch.data());
+    for (int64_t batch : {1, 5}) {
+      std::vector<float> y(static_cast<size_t>(batch * n_out));
+      matmul(w, x.data(), batch, y.data(), pool, scratch.data());
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_EQ(fp32_to_bits(y[i]), fp32_to_bits(all[i])) << name_of(t) << " batch " << batch << " at " << i;
+    }
+    const auto xq = convert(t, x, n, T);
+    const size_t ab = row_size(type_traits(t).vec_dot_type, n);
+    for (int64_t i = 0; i < T; ++i)
+      for (int64_t r = 0; r < n_out; ++r) {
+        const float dot = kernels().of(t).vec_dot(n, wbytes.data() + r * rb, xq.data() + i * ab);
+        ASSERT_NEAR(all[static_cast<size_t>(i * n_out + r)], dot, 1e-4f * (1.0f + std::fabs(dot)))
             << name_of(t) << " token " << i << " row " << r;
       }
   }

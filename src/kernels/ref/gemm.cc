@@ -17,9 +17,9 @@ void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int
       for (int64_t b = 0; b < w.n_blocks; ++b) {
         int32_t dot = side[b].corr;
         for (int e = 0; e < f.block; ++e) dot += panel_quant(f, w, b, r, e) * aq[b * f.block + e];
-        const float scale = panel_d(w, b, r) * side[b].d;
+        const float scale = panel_d(f, w, b, r) * side[b].d;
         acc = std::fma(static_cast<float>(dot), scale, acc);
-        if (f.has_min) acc = std::fma(panel_m(w, b, r), side[b].s, acc);
+        if (f.has_min) acc = std::fma(panel_m(f, w, b, r), side[b].s, acc);
       }
       y[t * y_stride + r] = acc;
     }

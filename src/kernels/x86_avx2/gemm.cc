@@ -22,8 +22,6 @@ namespace {
 
 template <int kBlock, bool kMin, bool kSigned, bool kNib, bool kHalf, int C>
 void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y, int64_t y_stride, __m256i rows) {
-  // [B/4][16][4], or [B/8][16][4] with nibbles
-  constexpr size_t kBlockBytes = static_cast<size_t>(kNib ? kBlock / 2 : kBlock) * kPanelRows;
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[C];
@@ -31,7 +29,7 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y,
   const int8_t* aq = a.q + static_cast<size_t>(t0) * a.q_stride;
   const GemmSide* side = a.side + t0 * a.side_stride;
   for (int64_t b = 0; b < w.n_blocks; ++b) {
-    const uint8_t* wq = w.q + static_cast<size_t>(b) * kBlockBytes + 32 * half;
+    const uint8_t* wq = w.q(b) + 32 * half;  // [B/4][16][4], or [B/8][16][4] with nibbles
     const int8_t* ab = aq + b * kBlock;
     __m256i dot[C];
     for (int c = 0; c < C; ++c) dot[c] = _mm256_set1_epi32(kSigned ? 0 : side[c * a.side_stride + b].corr);
@@ -58,11 +56,11 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y,
     __m256 d;
     [[maybe_unused]] __m256 m;
     if constexpr (kHalf) {
-      d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.d16 + b * kPanelRows + 8 * half)));
-      if constexpr (kMin) m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.m16 + b * kPanelRows + 8 * half)));
+      d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.d(b) + 16 * half)));
+      if constexpr (kMin) m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.m(b) + 16 * half)));
     } else {
-      d = _mm256_loadu_ps(w.d + b * kPanelRows + 8 * half);
-      if constexpr (kMin) m = _mm256_loadu_ps(w.m + b * kPanelRows + 8 * half);
+      d = _mm256_loadu_ps(reinterpret_cast<const float*>(w.d(b)) + 8 * half);
+      if constexpr (kMin) m = _mm256_loadu_ps(reinterpret_cast<const float*>(w.m(b)) + 8 * half);
     }
     for (int c = 0; c < C; ++c) {
       const __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(side[c * a.side_stride + b].d));

@@ -18,15 +18,13 @@ using namespace detail;
 
 template <int kBlock, bool kMin, bool kNib, bool kHalf, int C>
 void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y_stride, __mmask16 rows) {
-  // [B/4][16][4], or [B/8][16][4] with nibbles
-  constexpr size_t kBlockBytes = static_cast<size_t>(kNib ? kBlock / 2 : kBlock) * kPanelRows;
   __m512 acc[C];
   unroll<C>([&](auto c) { acc[c] = _mm512_setzero_ps(); });
   const int8_t* aq = a.q + static_cast<size_t>(t0) * a.q_stride;
   const GemmSide* side = a.side + t0 * a.side_stride;
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < w.n_blocks; ++b) {
-    const uint8_t* wq = w.q + static_cast<size_t>(b) * kBlockBytes;
+    const uint8_t* wq = w.q(b);  // [B/4][16][4], or [B/8][16][4] with nibbles
     const int8_t* ab = aq + b * kBlock;
     // Two integer sums per token (even and odd groups), added at the end: the block's dot is
     // the same exact integer, and its chain of dependent vpdpbusd is half as long.
@@ -55,11 +53,11 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y
     __m512 d;
     [[maybe_unused]] __m512 m;
     if constexpr (kHalf) {
-      d = _mm512_cvtph_ps(loadu256(reinterpret_cast<const uint8_t*>(w.d16 + b * kPanelRows)));
-      if constexpr (kMin) m = _mm512_cvtph_ps(loadu256(reinterpret_cast<const uint8_t*>(w.m16 + b * kPanelRows)));
+      d = _mm512_cvtph_ps(loadu256(w.d(b)));
+      if constexpr (kMin) m = _mm512_cvtph_ps(loadu256(w.m(b)));
     } else {
-      d = _mm512_loadu_ps(w.d + b * kPanelRows);
-      if constexpr (kMin) m = _mm512_loadu_ps(w.m + b * kPanelRows);
+      d = _mm512_loadu_ps(w.d(b));
+      if constexpr (kMin) m = _mm512_loadu_ps(w.m(b));
     }
     unroll<C>([&](auto c) {
       const __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(side[c * a.side_stride + b].d));
