@@ -88,20 +88,36 @@ void matmul_tokens(benchmark::State& state, const KernelTable* k, TensorType t, 
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// T rows of random activations converted for weight type t, and the panel product's view of them
+// (prepared once, outside the timed loop, as matmul does per call).
+struct PanelActs {
+  std::vector<uint8_t> bytes;
+  GemmActs view;
+};
+PanelActs panel_acts(const KernelTable& k, TensorType t, const PanelFormat& f, int64_t cols, int64_t T,
+                     std::mt19937& rng) {
+  const TensorType at = type_traits(t).vec_dot_type;
+  const size_t ars = row_size(at, cols);
+  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) k.of(at).quantize_row(random_floats(rng, cols).data(), a.data() + i * ars, cols);
+  PanelActs p;
+  p.bytes.resize(gemm_acts_bytes(f, cols, T));
+  gemm_acts_prepare(t, a.data(), ars, cols, T, 0, T, p.bytes.data());
+  p.view = gemm_acts_view(f, p.bytes.data(), cols, T);
+  return p;
+}
+
 // The same product on packed panels (kernels/panel.h), as matmul runs batches of 16 tokens and
 // more: prepare the activations once, then per panel of 16 rows pack and multiply by all T
 // tokens. Packing is in the time. GFLOP/s as above.
 void matmul_panels(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape, int64_t T) {
   std::mt19937 rng(1);
-  const TensorType at = type_traits(t).vec_dot_type;
   const PanelFormat& f = *panel_format(t);
   const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
-  const size_t ars = row_size(at, shape.cols), rs = row_size(t, shape.cols);
-  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
-  for (int64_t i = 0; i < T; ++i) k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data() + i * ars, shape.cols);
-  std::vector<uint8_t> acts(gemm_acts_bytes(f, shape.cols, T)), panel(panel_bytes(f, shape.cols));
-  gemm_acts_prepare(t, a.data(), ars, shape.cols, T, 0, T, acts.data());
-  const GemmActs av = gemm_acts_view(f, acts.data(), shape.cols, T);
+  const size_t rs = row_size(t, shape.cols);
+  const PanelActs acts = panel_acts(*k, t, f, shape.cols, T, rng);
+  const GemmActs& av = acts.view;
+  std::vector<uint8_t> panel(panel_bytes(f, shape.cols));
   std::vector<float> y(static_cast<size_t>(shape.rows * T));
   for (auto _ : state) {
     for (int64_t r = 0; r < shape.rows; r += kPanelRows) {
@@ -121,21 +137,17 @@ void matmul_panels(benchmark::State& state, const KernelTable* k, TensorType t, 
 // (as many bytes as the file's rows), GFLOP/s as above.
 void matmul_resident(benchmark::State& state, const KernelTable* k, TensorType t, Shape shape, int64_t T) {
   std::mt19937 rng(1);
-  const TensorType at = type_traits(t).vec_dot_type;
   const PanelFormat& f = *resident_panel_format(t);
   const std::vector<uint8_t> w = make_rows(*k, t, shape.rows, shape.cols, rng);
-  const size_t ars = row_size(at, shape.cols), rs = row_size(t, shape.cols), pb = panel_bytes(f, shape.cols);
+  const size_t rs = row_size(t, shape.cols), pb = panel_bytes(f, shape.cols);
   const int64_t n_panels = (shape.rows + kPanelRows - 1) / kPanelRows;
   std::vector<uint8_t> panels(pb * static_cast<size_t>(n_panels));
   for (int64_t p = 0; p < n_panels; ++p) {
     const int n = static_cast<int>(std::min<int64_t>(kPanelRows, shape.rows - p * kPanelRows));
     pack_panel(f, t, w.data() + p * kPanelRows * rs, rs, n, shape.cols, panels.data() + p * pb);
   }
-  std::vector<uint8_t> a(ars * static_cast<size_t>(T));
-  for (int64_t i = 0; i < T; ++i) k->of(at).quantize_row(random_floats(rng, shape.cols).data(), a.data() + i * ars, shape.cols);
-  std::vector<uint8_t> acts(gemm_acts_bytes(f, shape.cols, T));
-  gemm_acts_prepare(t, a.data(), ars, shape.cols, T, 0, T, acts.data());
-  const GemmActs av = gemm_acts_view(f, acts.data(), shape.cols, T);
+  const PanelActs acts = panel_acts(*k, t, f, shape.cols, T, rng);
+  const GemmActs& av = acts.view;
   std::vector<float> y(static_cast<size_t>(shape.rows * T));
   for (auto _ : state) {
     for (int64_t p = 0; p < n_panels; ++p) {

@@ -35,6 +35,7 @@
 
 #include "base/fp16.h"
 #include "kernels/types.h"
+#include "kernels/unaligned.h"
 
 namespace slm {
 
@@ -84,10 +85,7 @@ inline int panel_quant(const PanelFormat& f, const PanelView& v, int64_t b, int 
 }
 namespace panel_detail {
 inline float scale_at(const PanelFormat& f, const uint8_t* p, int r) {
-  if (f.half_scales) return fp16_to_fp32(static_cast<uint16_t>(p[2 * r] | p[2 * r + 1] << 8));
-  float x;
-  __builtin_memcpy(&x, p + 4 * r, sizeof x);
-  return x;
+  return f.half_scales ? fp16_to_fp32(load_u16(p + 2 * r)) : load_f32(p + 4 * r);
 }
 }  // namespace panel_detail
 inline float panel_d(const PanelFormat& f, const PanelView& v, int64_t b, int r) {

@@ -26,18 +26,12 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y
   for (int64_t b = 0; b < w.n_blocks; ++b) {
     const uint8_t* wq = w.q(b);  // [B/4][16][4], or [B/8][16][4] with nibbles
     const int8_t* ab = aq + b * kBlock;
-    // Two integer sums per token (even and odd groups), added at the end: the block's dot is
-    // the same exact integer, and its chain of dependent vpdpbusd is half as long.
-    __m512i dot[C], dot_odd[C];
-    unroll<C>([&](auto c) {
-      dot[c] = _mm512_set1_epi32(side[c * a.side_stride + b].corr);
-      dot_odd[c] = _mm512_setzero_si512();
-    });
+    __m512i dot[C];
+    unroll<C>([&](auto c) { dot[c] = _mm512_set1_epi32(side[c * a.side_stride + b].corr); });
     auto group = [&](auto ss, __m512i q) SLM_LAMBDA_INLINE {  // quants 4s .. 4s + 3 of every row
       constexpr int s = decltype(ss)::value;
       unroll<C>([&](auto c) {
-        __m512i& acc_int = s % 2 ? dot_odd[c] : dot[c];
-        acc_int = _mm512_dpbusd_epi32(acc_int, q, _mm512_set1_epi32(load_i32(ab + c * a.q_stride + 4 * s)));
+        dot[c] = _mm512_dpbusd_epi32(dot[c], q, _mm512_set1_epi32(load_i32(ab + c * a.q_stride + 4 * s)));
       });
     };
     if constexpr (kNib) {
@@ -61,7 +55,7 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y
     }
     unroll<C>([&](auto c) {
       const __m512 scale = _mm512_mul_ps(d, _mm512_set1_ps(side[c * a.side_stride + b].d));
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(dot[c], dot_odd[c])), scale, acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[c]), scale, acc[c]);
     });
     if constexpr (kMin) {
       unroll<C>([&](auto c) { acc[c] = _mm512_fmadd_ps(m, _mm512_set1_ps(side[c * a.side_stride + b].s), acc[c]); });
