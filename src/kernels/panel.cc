@@ -10,18 +10,7 @@
 namespace slm {
 namespace {
 
-// w = d * (u - bias) + m for every type with a panel format; the per-type unpacking below follows
-// the block layouts of kernels/types.h and kernels/ref/*.cc.
-constexpr PanelFormat kLegacyBias8{32, 8, false};     // q4_0
-constexpr PanelFormat kLegacyBias16{32, 16, false};   // q5_0
-constexpr PanelFormat kLegacyBias128{32, 128, false}; // q8_0: u = q + 128
-constexpr PanelFormat kWithMin{32, 0, true};          // q4_1, q5_1, q4_K, q5_K
-constexpr PanelFormat kQ6K{16, 32, false};            // q6_K: 16-weight scales
-// Resident: the file's binary16 scales, and 4-bit quants as nibbles.
-constexpr PanelFormat kResidentQ4_0{32, 8, false, true, true};
-constexpr PanelFormat kResidentQ4_1{32, 0, true, true, true};
-constexpr PanelFormat kResidentQ8_0{32, 128, false, false, true};
-
+// The per-type unpacking below follows the block layouts of kernels/types.h and kernels/ref/*.cc.
 float load_f16(const uint8_t* p) { return fp16_to_fp32(load_u16(p)); }
 
 constexpr uint64_t kLowNibbles = 0x0F0F0F0F0F0F0F0FULL;
@@ -142,14 +131,14 @@ void unpack_block(TensorType t, const uint8_t* row, int64_t b, uint8_t* u, float
 
 const PanelFormat* panel_format(TensorType t) {
   switch (t) {
-    case TensorType::Q4_0: return &kLegacyBias8;
-    case TensorType::Q5_0: return &kLegacyBias16;
-    case TensorType::Q8_0: return &kLegacyBias128;
+    case TensorType::Q4_0: return &kPanelBias8;
+    case TensorType::Q5_0: return &kPanelBias16;
+    case TensorType::Q8_0: return &kPanelBias128;
     case TensorType::Q4_1:
     case TensorType::Q5_1:
     case TensorType::Q4_K:
-    case TensorType::Q5_K: return &kWithMin;
-    case TensorType::Q6_K: return &kQ6K;
+    case TensorType::Q5_K: return &kPanelWithMin;
+    case TensorType::Q6_K: return &kPanelQ6_K;
     default: return nullptr;
   }
 }
@@ -159,79 +148,125 @@ const PanelFormat* resident_panel_format(TensorType t) {
     case TensorType::Q4_0: return &kResidentQ4_0;
     case TensorType::Q4_1: return &kResidentQ4_1;
     case TensorType::Q8_0: return &kResidentQ8_0;
+    case TensorType::Q4_K: return &kResidentQ4_K;
+    case TensorType::Q6_K: return &kResidentQ6_K;
     default: return nullptr;
   }
 }
 
 namespace {
-size_t quant_bytes(const PanelFormat& f) {  // q's share of a block
-  return static_cast<size_t>(f.nibbles ? f.block / 2 : f.block) * kPanelRows;
-}
-size_t scales_bytes(const PanelFormat& f) {  // one block's d (or m) for the 16 rows
-  return kPanelRows * (f.half_scales ? sizeof(uint16_t) : sizeof(float));
-}
-size_t block_bytes(const PanelFormat& f) { return quant_bytes(f) + scales_bytes(f) * (f.has_min ? 2 : 1); }
 void put_float(uint8_t* p, int r, float x) { std::memcpy(p + 4 * r, &x, sizeof x); }
 
-// The resident formats take the file's bits as they are: binary16 d (and m) copied, and the
-// nibbles regrouped with 64-bit masks and shifts (q4_0 / q4_1), or q8_0's bytes flipped to
-// u = q + 128, a few operations per block: packing a 4 GB model at load must not take seconds.
-void pack_resident(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
-                   uint8_t* panel) {
+// The resident formats take the file's bits as they are: binary16 d (and m) copied, nibbles
+// regrouped with 64-bit masks and shifts, q8_0's bytes flipped to u = q + 128, k-quant scales
+// widened to bytes: a few operations per 32 weights, since packing a 4 GB model at load must
+// not take seconds. One row's share of one super-block (a block for q4_0, q4_1, q8_0) at a time.
+
+// Row r's lane of nibble vector s (4 * r + 64 * s in a block's quants) from eight 4-bit quants,
+// elements 8s .. 8s + 7 in the low nibbles of the bytes of x: byte k becomes element 8s + k |
+// element 8s + 4 + k << 4.
+void put_nibble_lane(uint8_t* q, int r, int s, uint64_t x) {
+  const uint64_t lo = x & kLowNibbles;
+  store_u32(q + 4 * r + 4 * kPanelRows * s, static_cast<uint32_t>(lo | (lo >> 28)));
+}
+
+void pack_legacy_row(const PanelFormat& f, TensorType t, const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
   static_assert(offsetof(block_q4_0, d) == 0 && offsetof(block_q4_1, d) == 0 && offsetof(block_q8_0, d) == 0 &&
                 offsetof(block_q4_1, m) == 2);
+  uint8_t* q = sp;  // one block per super-block, no header
+  store_u16(q + v.d_offset + 2 * r, load_u16(blk));
+  if (f.has_min) store_u16(q + v.m_offset + 2 * r, load_u16(blk + 2));
+  if (t == TensorType::Q8_0) {
+    for (int s = 0; s < 8; ++s) store_u32(q + 4 * r + 64 * s, load_u32(blk + offsetof(block_q8_0, qs) + 4 * s) ^ 0x80808080u);
+    return;
+  }
+  // qs bytes 8h..8h+7: low nibbles are elements 8h.., vector h; high ones 16 + 8h.., vector 2 + h.
+  const size_t qs = t == TensorType::Q4_0 ? offsetof(block_q4_0, qs) : offsetof(block_q4_1, qs);
+  for (int h = 0; h < 2; ++h) {
+    const uint64_t x = load_u64(blk + qs + 8 * h);
+    put_nibble_lane(q, r, h, x);
+    put_nibble_lane(q, r, 2 + h, x >> 4);
+  }
+}
+
+// q4_K: sub-block j is chunk c = j / 2 of qs (32 bytes), its low nibbles for even j, else high.
+void pack_q4_K_row(const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
+  store_u16(sp + 2 * r, load_u16(blk + offsetof(block_q4_K, d)));
+  store_u16(sp + 2 * kPanelRows + 2 * r, load_u16(blk + offsetof(block_q4_K, dmin)));
+  for (int j = 0; j < 8; ++j) {
+    uint8_t* q = sp + v.header_bytes + static_cast<size_t>(j) * v.block_stride;
+    int scale = 0, min = 0;
+    k4_scale_min(blk + offsetof(block_q4_K, scales), j, scale, min);
+    q[v.d_offset + static_cast<size_t>(r)] = static_cast<uint8_t>(scale);
+    q[v.m_offset + static_cast<size_t>(r)] = static_cast<uint8_t>(min);
+    const uint8_t* qs = blk + offsetof(block_q4_K, qs) + 32 * (j / 2);
+    for (int s = 0; s < 4; ++s) put_nibble_lane(q, r, s, load_u64(qs + 8 * s) >> (4 * (j % 2)));
+  }
+}
+
+// q6_K: sub-block j (16 weights from e0 = 16j) of a super-block: half h = j / 8 and r0 = e0 %
+// 128; its low four bits are ql[64h + r0 % 64 + i] (shifted by 4 when r0 >= 64), its high two
+// qh[32h + r0 % 32 + i] >> 2 * (r0 / 32); eight quants u (one per byte) at a time.
+void pack_q6_K_row(const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
+  constexpr uint64_t kLowPairs = 0x0303030303030303ULL;
+  store_u16(sp + 2 * r, load_u16(blk + offsetof(block_q6_K, d)));
+  for (int j = 0; j < 16; ++j) {
+    uint8_t* q = sp + v.header_bytes + static_cast<size_t>(j) * v.block_stride;
+    q[v.d_offset + static_cast<size_t>(r)] = static_cast<uint8_t>(blk[offsetof(block_q6_K, scales) + static_cast<size_t>(j)]);
+    const int h = j / 8, r0 = (16 * j) % 128;
+    const uint8_t* ql = blk + offsetof(block_q6_K, ql) + 64 * h + r0 % 64;
+    const uint8_t* qh = blk + offsetof(block_q6_K, qh) + 32 * h + r0 % 32;
+    const int low_shift = 4 * (r0 / 64), high_shift = 2 * (r0 / 32);
+    uint64_t u[2];  // elements 8c .. 8c + 7
+    for (int c = 0; c < 2; ++c)
+      u[c] = ((load_u64(ql + 8 * c) >> low_shift) & kLowNibbles) | (((load_u64(qh + 8 * c) >> high_shift) & kLowPairs) << 4);
+    for (int c = 0; c < 2; ++c) put_nibble_lane(q, r, c, u[c]);
+    // byte k of the high lane: bits 4, 5 of elements k, 4 + k, 8 + k, 12 + k at bits 0, 2, 4, 6
+    const uint64_t h0 = (u[0] >> 4) & kLowPairs, h1 = (u[1] >> 4) & kLowPairs;
+    const uint64_t pairs = (h0 | (h0 >> 30)) | ((h1 | (h1 >> 30)) << 4);
+    store_u32(q + 2 * 4 * kPanelRows + 4 * r, static_cast<uint32_t>(pairs));
+  }
+}
+
+void pack_resident(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
+                   uint8_t* panel) {
   const PanelView v = panel_view(f, panel, n_in);
-  const size_t bs = type_traits(t).type_size;
-  const size_t qs = t == TensorType::Q4_0 ? offsetof(block_q4_0, qs)
-                    : t == TensorType::Q4_1 ? offsetof(block_q4_1, qs) : offsetof(block_q8_0, qs);
-  for (int64_t b = 0; b < v.n_blocks; ++b) {
-    uint8_t* q = const_cast<uint8_t*>(v.q(b));
-    uint8_t* d = const_cast<uint8_t*>(v.d(b));
-    uint8_t* m = f.has_min ? const_cast<uint8_t*>(v.m(b)) : nullptr;
-    for (int r = 0; r < kPanelRows; ++r) {
-      uint8_t* lane = q + 4 * r;  // vector s of the block at lane + 64 * s
-      if (r >= n_rows) {
-        for (int s = 0; s < (f.nibbles ? f.block / 8 : f.block / 4); ++s) store_u32(lane + 64 * s, 0);
-        store_u16(d + 2 * r, 0);
-        if (m) store_u16(m + 2 * r, 0);
-        continue;
-      }
-      const uint8_t* blk = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(b) * bs;
-      store_u16(d + 2 * r, load_u16(blk));
-      if (m) store_u16(m + 2 * r, load_u16(blk + 2));
-      if (!f.nibbles) {  // q8_0
-        for (int s = 0; s < 8; ++s) store_u32(lane + 64 * s, load_u32(blk + qs + 4 * s) ^ 0x80808080u);
-        continue;
-      }
-      // qs bytes 8h..8h+7: low nibbles are elements 8h.., vector h; high ones 16 + 8h.., vector 2 + h.
-      // Vector s's lane byte k is element 8s + k | element 8s + 4 + k << 4.
-      for (int h = 0; h < 2; ++h) {
-        const uint64_t x = load_u64(blk + qs + 8 * h);
-        const uint64_t lo = x & kLowNibbles, hi = (x >> 4) & kLowNibbles;
-        store_u32(lane + 64 * h, static_cast<uint32_t>(lo | (lo >> 28)));
-        store_u32(lane + 64 * (2 + h), static_cast<uint32_t>(hi | (hi >> 28)));
-      }
+  if (n_rows < kPanelRows) std::memset(panel, 0, panel_bytes(f, n_in));  // rows past the end: u = 0, d = m = 0
+  const size_t bs = type_traits(t).type_size;  // the file's bytes of one super-block of a row
+  for (int64_t s = 0; s < v.n_supers; ++s) {
+    uint8_t* sp = const_cast<uint8_t*>(v.super(s));
+    for (int r = 0; r < n_rows; ++r) {
+      const uint8_t* blk = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(s) * bs;
+      if (t == TensorType::Q4_K) pack_q4_K_row(v, sp, r, blk);
+      else if (t == TensorType::Q6_K) pack_q6_K_row(v, sp, r, blk);
+      else pack_legacy_row(f, t, v, sp, r, blk);
     }
   }
 }
 }  // namespace
 
-size_t panel_bytes(const PanelFormat& f, int64_t n_in) { return static_cast<size_t>(n_in / f.block) * block_bytes(f); }
+size_t panel_bytes(const PanelFormat& f, int64_t n_in) {
+  return static_cast<size_t>(n_in / f.super_elements()) * f.super_bytes();
+}
 
 PanelView panel_view(const PanelFormat& f, const uint8_t* panel, int64_t n_in) {
   PanelView v;
-  v.n_blocks = n_in / f.block;
-  v.blocks = panel;
-  v.block_stride = block_bytes(f);
-  v.d_offset = quant_bytes(f);
-  v.m_offset = f.has_min ? quant_bytes(f) + scales_bytes(f) : 0;
+  v.base = panel;
+  v.per_super = f.per_super;
+  v.n_supers = n_in / f.super_elements();
+  v.n_blocks = v.n_supers * f.per_super;
+  v.super_stride = f.super_bytes();
+  v.header_bytes = f.header_bytes();
+  v.block_stride = f.block_bytes();
+  v.d_offset = f.quant_bytes();
+  v.m_offset = f.has_min ? f.quant_bytes() + f.scale_bytes() : 0;
   return v;
 }
 
 void pack_panel(const PanelFormat& f, TensorType t, const uint8_t* w, size_t row_bytes, int n_rows, int64_t n_in,
                 uint8_t* panel) {
   assert(f.block == panel_format(t)->block && f.bias == panel_format(t)->bias);
-  if (f.half_scales) return pack_resident(f, t, w, row_bytes, n_rows, n_in, panel);
+  if (f.resident()) return pack_resident(f, t, w, row_bytes, n_rows, n_in, panel);
   const PanelView v = panel_view(f, panel, n_in);
   uint8_t u[32];
   for (int r = 0; r < kPanelRows; ++r) {

@@ -34,7 +34,7 @@ std::string name_of(TensorType t) { return std::string(type_name(static_cast<uin
 struct Packing {
   TensorType type;
   const PanelFormat* format;
-  std::string name() const { return name_of(type) + (format->half_scales ? " resident" : ""); }
+  std::string name() const { return name_of(type) + (format->resident() ? " resident" : ""); }
 };
 std::vector<Packing> all_packings() {
   std::vector<Packing> p;
@@ -45,18 +45,21 @@ std::vector<Packing> all_packings() {
   return p;
 }
 
-TEST(Panel, ResidentFormatsReadNoMoreBytesThanTheFile) {
-  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0}) {
+TEST(Panel, ResidentFormatsReadTheFilesBytes) {
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const PanelFormat* f = resident_panel_format(t);
     ASSERT_NE(f, nullptr) << name_of(t);
-    const int64_t n = 576;  // SmolLM2's width: 18 blocks
-    EXPECT_EQ(panel_bytes(*f, n), kPanelRows * row_size(t, n)) << name_of(t);
+    const int64_t n = 3 * QK_K;  // 24 blocks of 32, 3 super-blocks
+    if (t == TensorType::Q4_K)  // 6-bit scales and mins widened to bytes: 148 bytes per 144
+      EXPECT_EQ(panel_bytes(*f, n) * 144, kPanelRows * row_size(t, n) * 148) << name_of(t);
+    else
+      EXPECT_EQ(panel_bytes(*f, n), kPanelRows * row_size(t, n)) << name_of(t);
     // the activations are converted once for either kind of panel
     EXPECT_EQ(f->block, panel_format(t)->block);
     EXPECT_EQ(f->bias, panel_format(t)->bias);
     EXPECT_EQ(f->has_min, panel_format(t)->has_min);
   }
-  EXPECT_EQ(resident_panel_format(TensorType::Q6_K), nullptr);
+  EXPECT_EQ(resident_panel_format(TensorType::Q5_K), nullptr);
 }
 
 // Offsets of the f16 scale fields in a block of t (random bytes there could be NaN or huge).
@@ -182,6 +185,28 @@ TEST(Panel, EveryIsaMatchesTheReferenceBitForBit) {
   }
 }
 
+TEST(Panel, ResidentSubBlockScalesGiveTheOnTheFlyProducts) {
+  // q4_K and q6_K resident panels form d = d_super * scale (and m) in the kernel; those products
+  // are exact, so every table's product equals the on-the-fly format's bit for bit.
+  std::mt19937 rng(23);
+  for (const KernelTable* k : available_kernel_tables()) {
+    if (!k->gemm_panel) continue;
+    for (TensorType t : {TensorType::Q4_K, TensorType::Q6_K}) {
+      const int64_t n = 2 * QK_K;
+      for (int64_t T : {1, 3, 9}) {
+        const auto w = random_rows(t, 11, n, rng);
+        const auto xq = convert(t, random_floats(n * T, rng), n, T);
+        const auto fly = panel_product(*k, {t, panel_format(t)}, w, 11, xq, n, T);
+        const auto resident = panel_product(*k, {t, resident_panel_format(t)}, w, 11, xq, n, T);
+        for (size_t i = 0; i < fly.size(); ++i) {
+          if (std::isnan(fly[i])) continue;  // not an output
+          ASSERT_EQ(fp32_to_bits(resident[i]), fp32_to_bits(fly[i])) << k->isa << " " << name_of(t) << " T " << T << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(Panel, AgreesWithVecDot) {
   std::mt19937 rng(13);
   for (const Packing& p : all_packings()) {
@@ -233,9 +258,9 @@ TEST(Panel, MatmulMultipliesResidentPanelsForEveryBatchSize) {
   // are the same bits whatever the batch (one kernel for all T), and equal vec_dot up to rounding.
   std::mt19937 rng(19);
   ThreadPool pool(2);
-  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0}) {
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const PanelFormat& f = *resident_panel_format(t);
-    const int64_t n = 576, n_out = 37, T = 40;
+    const int64_t n = f.per_super > 1 ? 3 * QK_K : 576, n_out = 37, T = 40;
     const auto wbytes = random_rows(t, n_out, n, rng);
     const size_t rb = row_size(t, n), pb = panel_bytes(f, n);
     std::vector<uint8_t> panels(pb * 3);

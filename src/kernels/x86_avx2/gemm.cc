@@ -10,8 +10,11 @@
 //
 // Tile: the 8 rows of one half of the panel (one ymm of four quants per row) times C = 4 tokens:
 // 4 int32 + 4 float accumulators and 6 temporaries fit the 16 registers. Resident panels: a
-// 32-byte load of nibbles is the 8 rows' quants of two groups (masked low and high halves), and
-// binary16 scales take one vcvtph2ps.
+// 32-byte load of nibbles is the 8 rows' quants of two groups (masked low and high halves),
+// q6_K's high bit pairs are shifted, masked and or-ed in per group, binary16 scales take one
+// vcvtph2ps, and sub-block scales (q4_K, q6_K) are widened from bytes and multiplied by the
+// super-block's d once per block. The kernel is compiled per format (a template on the
+// PanelFormat itself).
 #include <immintrin.h>
 
 #include "kernels/unaligned.h"
@@ -20,60 +23,110 @@
 namespace slm::avx2 {
 namespace {
 
-template <int kBlock, bool kMin, bool kSigned, bool kNib, bool kHalf, int C>
+__m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+__m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// Group g of a q6_K block (quants 4g .. 4g + 3) from its nibbles: or in bits 2g, 2g + 1 of the
+// high bit pairs, moved to bits 4, 5.
+template <int g>
+inline __m256i add_high_pairs(__m256i nib, __m256i pairs) {
+  static_assert(g >= 0 && g < 4);
+  __m256i h = pairs;
+  if constexpr (g == 0) h = _mm256_slli_epi16(pairs, 4);
+  if constexpr (g == 1) h = _mm256_slli_epi16(pairs, 2);
+  if constexpr (g == 3) h = _mm256_srli_epi16(pairs, 2);
+  return _mm256_or_si256(nib, _mm256_and_si256(h, _mm256_set1_epi8(0x30)));
+}
+
+template <PanelFormat F, int C>
 void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y, int64_t y_stride, __m256i rows) {
+  constexpr bool kSigned = F.bias == 128;  // q8_0, see above
+  constexpr bool kSub = F.scales == PanelScales::kSubBlock;
+  constexpr size_t kDOffset = F.quant_bytes(), kMOffset = F.quant_bytes() + F.scale_bytes();
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[C];
   for (int c = 0; c < C; ++c) acc[c] = _mm256_setzero_ps();
   const int8_t* aq = a.q + static_cast<size_t>(t0) * a.q_stride;
   const GemmSide* side = a.side + t0 * a.side_stride;
-  for (int64_t b = 0; b < w.n_blocks; ++b) {
-    const uint8_t* wq = w.q(b) + 32 * half;  // [B/4][16][4], or [B/8][16][4] with nibbles
-    const int8_t* ab = aq + b * kBlock;
-    __m256i dot[C];
-    for (int c = 0; c < C; ++c) dot[c] = _mm256_set1_epi32(kSigned ? 0 : side[c * a.side_stride + b].corr);
+  for (int64_t sb = 0; sb < w.n_supers; ++sb) {
+    const uint8_t* sp = w.super(sb);
+    [[maybe_unused]] __m256 d_super, dmin_super;
+    if constexpr (kSub) {
+      d_super = _mm256_cvtph_ps(load128(sp + 16 * half));
+      if constexpr (F.has_min) dmin_super = _mm256_cvtph_ps(load128(sp + 32 + 16 * half));
+    }
+    for (int j = 0; j < F.per_super; ++j) {
+      const int64_t b = sb * F.per_super + j;
+      const uint8_t* wb = sp + F.header_bytes() + static_cast<size_t>(j) * F.block_bytes();
+      const uint8_t* wq = wb + 32 * half;  // this half's lanes of each 64-byte vector
+      const int8_t* ab = aq + b * F.block;
+      __m256i dot[C];
+      for (int c = 0; c < C; ++c) dot[c] = _mm256_set1_epi32(kSigned ? 0 : side[c * a.side_stride + b].corr);
+      [[maybe_unused]] __m256i pairs;  // q6_K's high bit pairs (one vector: blocks of 16)
+      if constexpr (F.quants == PanelQuants::kSixBits) pairs = load256(wq + 128);
 #pragma GCC unroll 8
-    for (int s = 0; s < kBlock / 4; ++s) {
-      __m256i q;
-      if constexpr (kNib) {  // group s is the low (even s) or high (odd s) half of vector s / 2
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wq + 64 * (s / 2)));
-        q = _mm256_and_si256(s % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
-      } else {
-        q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wq + 64 * s));
+      for (int s = 0; s < F.block / 4; ++s) {
+        __m256i q;
+        if constexpr (F.quants == PanelQuants::kBytes) {
+          q = load256(wq + 64 * s);
+        } else {  // group s is the low (even s) or high (odd s) half of vector s / 2
+          const __m256i v = load256(wq + 64 * (s / 2));
+          q = _mm256_and_si256(s % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
+          if constexpr (F.quants == PanelQuants::kSixBits) {
+            static_assert(F.block == 16);
+            switch (s) {
+              case 0: q = add_high_pairs<0>(q, pairs); break;
+              case 1: q = add_high_pairs<1>(q, pairs); break;
+              case 2: q = add_high_pairs<2>(q, pairs); break;
+              default: q = add_high_pairs<3>(q, pairs); break;
+            }
+          }
+        }
+        __m256i q_abs = q;
+        if constexpr (kSigned) {
+          q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
+          q_abs = _mm256_abs_epi8(q);
+        }
+        for (int c = 0; c < C; ++c) {
+          __m256i av = _mm256_set1_epi32(load_i32(ab + c * a.q_stride + 4 * s));
+          if constexpr (kSigned) av = _mm256_sign_epi8(av, q);
+          dot[c] = _mm256_add_epi32(dot[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q_abs, av), ones));
+        }
       }
-      __m256i q_abs = q;
-      if constexpr (kSigned) {
-        q = _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
-        q_abs = _mm256_abs_epi8(q);
+      __m256 d;
+      [[maybe_unused]] __m256 m;
+      if constexpr (kSub) {  // d = d_super * scale, m = dmin * min (subtracted below)
+        const __m128i sc = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(wb + kDOffset + 8 * half));
+        d = _mm256_mul_ps(d_super, _mm256_cvtepi32_ps(F.signed_scales ? _mm256_cvtepi8_epi32(sc) : _mm256_cvtepu8_epi32(sc)));
+        if constexpr (F.has_min) {
+          const __m128i mn = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(wb + kMOffset + 8 * half));
+          m = _mm256_mul_ps(dmin_super, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(mn)));
+        }
+      } else if constexpr (F.scales == PanelScales::kHalf) {
+        d = _mm256_cvtph_ps(load128(wb + kDOffset + 16 * half));
+        if constexpr (F.has_min) m = _mm256_cvtph_ps(load128(wb + kMOffset + 16 * half));
+      } else {
+        d = _mm256_loadu_ps(reinterpret_cast<const float*>(wb + kDOffset) + 8 * half);
+        if constexpr (F.has_min) m = _mm256_loadu_ps(reinterpret_cast<const float*>(wb + kMOffset) + 8 * half);
       }
       for (int c = 0; c < C; ++c) {
-        __m256i av = _mm256_set1_epi32(load_i32(ab + c * a.q_stride + 4 * s));
-        if constexpr (kSigned) av = _mm256_sign_epi8(av, q);
-        dot[c] = _mm256_add_epi32(dot[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q_abs, av), ones));
+        const __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(side[c * a.side_stride + b].d));
+        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[c]), scale, acc[c]);
       }
-    }
-    __m256 d;
-    [[maybe_unused]] __m256 m;
-    if constexpr (kHalf) {
-      d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.d(b) + 16 * half)));
-      if constexpr (kMin) m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.m(b) + 16 * half)));
-    } else {
-      d = _mm256_loadu_ps(reinterpret_cast<const float*>(w.d(b)) + 8 * half);
-      if constexpr (kMin) m = _mm256_loadu_ps(reinterpret_cast<const float*>(w.m(b)) + 8 * half);
-    }
-    for (int c = 0; c < C; ++c) {
-      const __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(side[c * a.side_stride + b].d));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[c]), scale, acc[c]);
-    }
-    if constexpr (kMin) {
-      for (int c = 0; c < C; ++c) acc[c] = _mm256_fmadd_ps(m, _mm256_set1_ps(side[c * a.side_stride + b].s), acc[c]);
+      if constexpr (F.has_min) {
+        for (int c = 0; c < C; ++c) {
+          const __m256 sa = _mm256_set1_ps(side[c * a.side_stride + b].s);
+          // fma(-(dmin * min), sa, acc) is -(dmin * min * sa) + acc rounded once: fnmadd
+          acc[c] = kSub ? _mm256_fnmadd_ps(m, sa, acc[c]) : _mm256_fmadd_ps(m, sa, acc[c]);
+        }
+      }
     }
   }
   for (int c = 0; c < C; ++c) _mm256_maskstore_ps(y + (t0 + c) * y_stride + 8 * half, rows, acc[c]);
 }
 
-template <int kBlock, bool kMin, bool kSigned, bool kNib = false, bool kHalf = false>
+template <PanelFormat F>
 void tiles(const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride, int n_rows) {
   for (int half = 0; half < 2; ++half) {
     const int valid = n_rows - 8 * half;
@@ -81,11 +134,11 @@ void tiles(const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y
     // lane r is stored when r < valid
     const __m256i rows = _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     int64_t t = 0;
-    for (; t + 4 <= T; t += 4) tile<kBlock, kMin, kSigned, kNib, kHalf, 4>(w, a, t, half, y, y_stride, rows);
+    for (; t + 4 <= T; t += 4) tile<F, 4>(w, a, t, half, y, y_stride, rows);
     switch (T - t) {
-      case 3: tile<kBlock, kMin, kSigned, kNib, kHalf, 3>(w, a, t, half, y, y_stride, rows); break;
-      case 2: tile<kBlock, kMin, kSigned, kNib, kHalf, 2>(w, a, t, half, y, y_stride, rows); break;
-      case 1: tile<kBlock, kMin, kSigned, kNib, kHalf, 1>(w, a, t, half, y, y_stride, rows); break;
+      case 3: tile<F, 3>(w, a, t, half, y, y_stride, rows); break;
+      case 2: tile<F, 2>(w, a, t, half, y, y_stride, rows); break;
+      case 1: tile<F, 1>(w, a, t, half, y, y_stride, rows); break;
       default: break;
     }
   }
@@ -93,19 +146,16 @@ void tiles(const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y
 
 void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride,
                 int n_rows) {
-  if (f.half_scales) {  // the resident formats (32-element blocks)
-    if (f.bias == 128) tiles<32, false, true, false, true>(w, a, T, y, y_stride, n_rows);
-    else if (f.has_min) tiles<32, true, false, true, true>(w, a, T, y, y_stride, n_rows);
-    else tiles<32, false, false, true, true>(w, a, T, y, y_stride, n_rows);
-  } else if (f.block == 16) {
-    if (f.has_min) tiles<16, true, false>(w, a, T, y, y_stride, n_rows);
-    else tiles<16, false, false>(w, a, T, y, y_stride, n_rows);
-  } else if (f.bias == 128) {
-    tiles<32, false, true>(w, a, T, y, y_stride, n_rows);
-  } else {
-    if (f.has_min) tiles<32, true, false>(w, a, T, y, y_stride, n_rows);
-    else tiles<32, false, false>(w, a, T, y, y_stride, n_rows);
-  }
+  if (f == kResidentQ4_0) return tiles<kResidentQ4_0>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ4_1) return tiles<kResidentQ4_1>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ8_0) return tiles<kResidentQ8_0>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ4_K) return tiles<kResidentQ4_K>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ6_K) return tiles<kResidentQ6_K>(w, a, T, y, y_stride, n_rows);
+  // on the fly: the bias only enters through the activations' corr, but for q8_0's signed path
+  if (f.block == 16) return tiles<kPanelQ6_K>(w, a, T, y, y_stride, n_rows);
+  if (f.bias == 128) return tiles<kPanelBias128>(w, a, T, y, y_stride, n_rows);
+  if (f.has_min) return tiles<kPanelWithMin>(w, a, T, y, y_stride, n_rows);
+  tiles<kPanelBias8>(w, a, T, y, y_stride, n_rows);
 }
 
 }  // namespace
