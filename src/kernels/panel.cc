@@ -147,8 +147,11 @@ const PanelFormat* resident_panel_format(TensorType t) {
   switch (t) {
     case TensorType::Q4_0: return &kResidentQ4_0;
     case TensorType::Q4_1: return &kResidentQ4_1;
+    case TensorType::Q5_0: return &kResidentQ5_0;
+    case TensorType::Q5_1: return &kResidentQ5_1;
     case TensorType::Q8_0: return &kResidentQ8_0;
     case TensorType::Q4_K: return &kResidentQ4_K;
+    case TensorType::Q5_K: return &kResidentQ5_K;
     case TensorType::Q6_K: return &kResidentQ6_K;
     default: return nullptr;
   }
@@ -170,27 +173,60 @@ void put_nibble_lane(uint8_t* q, int r, int s, uint64_t x) {
   store_u32(q + 4 * r + 4 * kPanelRows * s, static_cast<uint32_t>(lo | (lo >> 28)));
 }
 
+// Row r's lane of a block's fifth-bit vector from `bits` (bit e: bit 4 of quant e, e < 32): bit i
+// of byte k becomes bit 4i + k of `bits`, gathered with three shift-or-mask steps per byte.
+void put_fifth_bit_lane(uint8_t* high, int r, uint32_t bits) {
+  uint32_t lane = 0;
+  for (int k = 0; k < 4; ++k) {
+    uint32_t x = (bits >> k) & 0x11111111u;  // bit 4i + k at 4i
+    x = (x | (x >> 3)) & 0x03030303u;
+    x = (x | (x >> 6)) & 0x000F000Fu;
+    x = (x | (x >> 12)) & 0xFFu;
+    lane |= x << (8 * k);
+  }
+  store_u32(high + 4 * r, lane);
+}
+
+// Offsets of a legacy block's fields: d first, then m (types with a min), qh (5-bit types), qs.
+struct LegacyFields {
+  size_t m, qh, qs;
+};
+LegacyFields legacy_fields(TensorType t) {
+  static_assert(offsetof(block_q4_0, d) == 0 && offsetof(block_q4_1, d) == 0 && offsetof(block_q5_0, d) == 0 &&
+                offsetof(block_q5_1, d) == 0 && offsetof(block_q8_0, d) == 0);
+  switch (t) {
+    case TensorType::Q4_0: return {0, 0, offsetof(block_q4_0, qs)};
+    case TensorType::Q4_1: return {offsetof(block_q4_1, m), 0, offsetof(block_q4_1, qs)};
+    case TensorType::Q5_0: return {0, offsetof(block_q5_0, qh), offsetof(block_q5_0, qs)};
+    case TensorType::Q5_1: return {offsetof(block_q5_1, m), offsetof(block_q5_1, qh), offsetof(block_q5_1, qs)};
+    default: return {0, 0, offsetof(block_q8_0, qs)};
+  }
+}
+
 void pack_legacy_row(const PanelFormat& f, TensorType t, const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
-  static_assert(offsetof(block_q4_0, d) == 0 && offsetof(block_q4_1, d) == 0 && offsetof(block_q8_0, d) == 0 &&
-                offsetof(block_q4_1, m) == 2);
+  const LegacyFields at = legacy_fields(t);
   uint8_t* q = sp;  // one block per super-block, no header
   store_u16(q + v.d_offset + 2 * r, load_u16(blk));
-  if (f.has_min) store_u16(q + v.m_offset + 2 * r, load_u16(blk + 2));
+  if (f.has_min) store_u16(q + v.m_offset + 2 * r, load_u16(blk + at.m));
   if (t == TensorType::Q8_0) {
     for (int s = 0; s < 8; ++s) store_u32(q + 4 * r + 64 * s, load_u32(blk + offsetof(block_q8_0, qs) + 4 * s) ^ 0x80808080u);
     return;
   }
   // qs bytes 8h..8h+7: low nibbles are elements 8h.., vector h; high ones 16 + 8h.., vector 2 + h.
-  const size_t qs = t == TensorType::Q4_0 ? offsetof(block_q4_0, qs) : offsetof(block_q4_1, qs);
   for (int h = 0; h < 2; ++h) {
-    const uint64_t x = load_u64(blk + qs + 8 * h);
+    const uint64_t x = load_u64(blk + at.qs + 8 * h);
     put_nibble_lane(q, r, h, x);
     put_nibble_lane(q, r, 2 + h, x >> 4);
   }
+  if (f.quants == PanelQuants::kFiveBits) put_fifth_bit_lane(q + 4 * 4 * kPanelRows, r, load_u32(blk + at.qh));
 }
 
-// q4_K: sub-block j is chunk c = j / 2 of qs (32 bytes), its low nibbles for even j, else high.
-void pack_q4_K_row(const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
+// q4_K / q5_K: sub-block j is chunk c = j / 2 of qs (32 bytes), its low nibbles for even j, else
+// high; q5_K's fifth bit of its quant l is bit j of qh[l].
+void pack_k4_row(TensorType t, const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
+  static_assert(offsetof(block_q4_K, d) == offsetof(block_q5_K, d) && offsetof(block_q4_K, dmin) == offsetof(block_q5_K, dmin) &&
+                offsetof(block_q4_K, scales) == offsetof(block_q5_K, scales));
+  const bool five = t == TensorType::Q5_K;
   store_u16(sp + 2 * r, load_u16(blk + offsetof(block_q4_K, d)));
   store_u16(sp + 2 * kPanelRows + 2 * r, load_u16(blk + offsetof(block_q4_K, dmin)));
   for (int j = 0; j < 8; ++j) {
@@ -199,8 +235,13 @@ void pack_q4_K_row(const PanelView& v, uint8_t* sp, int r, const uint8_t* blk) {
     k4_scale_min(blk + offsetof(block_q4_K, scales), j, scale, min);
     q[v.d_offset + static_cast<size_t>(r)] = static_cast<uint8_t>(scale);
     q[v.m_offset + static_cast<size_t>(r)] = static_cast<uint8_t>(min);
-    const uint8_t* qs = blk + offsetof(block_q4_K, qs) + 32 * (j / 2);
+    const uint8_t* qs = blk + (five ? offsetof(block_q5_K, qs) : offsetof(block_q4_K, qs)) + 32 * (j / 2);
     for (int s = 0; s < 4; ++s) put_nibble_lane(q, r, s, load_u64(qs + 8 * s) >> (4 * (j % 2)));
+    if (five) {
+      uint32_t bits = 0;
+      for (int l = 0; l < 32; ++l) bits |= static_cast<uint32_t>((blk[offsetof(block_q5_K, qh) + static_cast<size_t>(l)] >> j) & 1) << l;
+      put_fifth_bit_lane(q + 4 * 4 * kPanelRows, r, bits);
+    }
   }
 }
 
@@ -237,7 +278,7 @@ void pack_resident(const PanelFormat& f, TensorType t, const uint8_t* w, size_t 
     uint8_t* sp = const_cast<uint8_t*>(v.super(s));
     for (int r = 0; r < n_rows; ++r) {
       const uint8_t* blk = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(s) * bs;
-      if (t == TensorType::Q4_K) pack_q4_K_row(v, sp, r, blk);
+      if (t == TensorType::Q4_K || t == TensorType::Q5_K) pack_k4_row(t, v, sp, r, blk);
       else if (t == TensorType::Q6_K) pack_q6_K_row(v, sp, r, blk);
       else pack_legacy_row(f, t, v, sp, r, blk);
     }

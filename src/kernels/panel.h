@@ -28,17 +28,19 @@
 //     - 4-bit quants are two per byte (nibbles): a block's q becomes [B / 8][16][4], byte (s, r, k)
 //       holding quant 8s + k of row r in its low nibble and quant 8s + 4 + k in its high one, so
 //       one 64-byte load and two masks give the vectors of two groups of four;
-//     - q6_K's 6-bit quants are those nibbles of their low four bits followed by [B / 16][16][4]
-//       bytes of high bit pairs: bits 2i, 2i + 1 of byte (h, r, k) are bits 4, 5 of quant
-//       16h + 4i + k, so one more load and a shift and mask per group complete the quants;
-//     - q4_0, q4_1, q8_0: d and m are the file's binary16;
-//     - q4_K, q6_K (sub-block scales): a super-block (S = 8 blocks of 32, or 16 of 16: the file's
+//     - 5-bit quants (q5_0, q5_1, q5_K) are those nibbles of their low four bits followed by one
+//       64-byte vector of fifth bits: bit i of byte (r, k) is bit 4 of quant 4i + k of row r;
+//       q6_K's 6-bit quants are the nibbles followed by [B / 16][16][4] bytes of high bit pairs:
+//       bits 2i, 2i + 1 of byte (h, r, k) are bits 4, 5 of quant 16h + 4i + k. Either way one
+//       more load, then a shift and a mask per group of four, complete the quants;
+//     - q4_0, q4_1, q5_0, q5_1, q8_0: d and m are the file's binary16;
+//     - q4_K, q5_K, q6_K (sub-block scales): a super-block (S = 8 blocks of 32, or 16 of 16: the file's
 //       256 weights) starts with a header of the file's binary16 d [16] (and dmin [16]) per row;
 //       each block's d and m are then 8-bit: scale [16] (int8 for q6_K) and min [16], and the
 //       weights are d = d_super * scale, m = -(dmin * min). Those products are exact in float
 //       (11 by 8 significant bits), so they are the same values the on-the-fly format stores.
-//       q6_K takes exactly the file's bytes; q4_K 148 per 256 weights where the file takes 144
-//       (its 6-bit scales and mins widened to bytes, which the kernels load without unpacking).
+//       q6_K takes exactly the file's bytes; q4_K and q5_K 4 more per 256 weights than the file's
+//       144 and 176 (their 6-bit scales and mins widened to bytes, loaded without unpacking).
 //    A single generated token then costs the same few instructions per 16 rows as a batch does,
 //    instead of a horizontal sum per row.
 #pragma once
@@ -56,8 +58,9 @@ inline constexpr int kPanelRows = 16;
 
 enum class PanelQuants : uint8_t {
   kBytes,    // one quant per byte
-  kNibbles,  // 4-bit, two per byte
-  kSixBits,  // the nibbles of the low four bits, then the high bit pairs
+  kNibbles,   // 4-bit, two per byte
+  kFiveBits,  // the nibbles of the low four bits, then the fifth bits
+  kSixBits,   // the nibbles of the low four bits, then the high bit pairs
 };
 enum class PanelScales : uint8_t {
   kFloat,     // per block: d (and m) as float
@@ -78,7 +81,10 @@ struct PanelFormat {
   // Bytes of a block's quants, of one block's d (or m) for the 16 rows, of a whole block, of a
   // super-block's header and of a whole super-block.
   constexpr size_t quant_bytes() const {
-    const int bits = quants == PanelQuants::kBytes ? 8 : quants == PanelQuants::kNibbles ? 4 : 6;
+    const int bits = quants == PanelQuants::kBytes     ? 8
+                     : quants == PanelQuants::kNibbles ? 4
+                     : quants == PanelQuants::kFiveBits ? 5
+                                                        : 6;
     return static_cast<size_t>(block * bits / 8) * kPanelRows;
   }
   constexpr size_t scale_bytes() const {
@@ -103,13 +109,16 @@ inline constexpr PanelFormat kPanelQ6_K{16, 32};          // 16-weight scales
 // Resident:
 inline constexpr PanelFormat kResidentQ4_0{32, 8, false, PanelQuants::kNibbles, PanelScales::kHalf};
 inline constexpr PanelFormat kResidentQ4_1{32, 0, true, PanelQuants::kNibbles, PanelScales::kHalf};
+inline constexpr PanelFormat kResidentQ5_0{32, 16, false, PanelQuants::kFiveBits, PanelScales::kHalf};
+inline constexpr PanelFormat kResidentQ5_1{32, 0, true, PanelQuants::kFiveBits, PanelScales::kHalf};
 inline constexpr PanelFormat kResidentQ8_0{32, 128, false, PanelQuants::kBytes, PanelScales::kHalf};
 inline constexpr PanelFormat kResidentQ4_K{32, 0, true, PanelQuants::kNibbles, PanelScales::kSubBlock, 8};
+inline constexpr PanelFormat kResidentQ5_K{32, 0, true, PanelQuants::kFiveBits, PanelScales::kSubBlock, 8};
 inline constexpr PanelFormat kResidentQ6_K{16, 32, false, PanelQuants::kSixBits, PanelScales::kSubBlock, 16, true};
 
 // The panel format of weight type t packed on the fly, or null when t has none.
 const PanelFormat* panel_format(TensorType t);
-// The resident panel format of t, or null when t has none (q4_0, q4_1, q8_0, q4_K and q6_K have
+// The resident panel format of t, or null when t has none (every type panel_format knows has
 // one). It converts activations exactly as panel_format(t) does (same block, bias and min).
 const PanelFormat* resident_panel_format(TensorType t);
 // Bytes of one packed panel of n_in columns (a multiple of f.super_elements()).
@@ -151,11 +160,12 @@ inline int panel_quant(const PanelFormat& f, const PanelView& v, int64_t b, int 
   if (f.quants == PanelQuants::kBytes) return q[(e / 4) * 4 * kPanelRows + 4 * r + e % 4];
   const uint8_t byte = q[(e / 8) * 4 * kPanelRows + 4 * r + e % 4];
   int u = (e % 8 < 4 ? byte : byte >> 4) & 15;
-  if (f.quants == PanelQuants::kSixBits) {
-    const uint8_t* high = q + static_cast<size_t>(f.block / 8) * 4 * kPanelRows;
-    u |= ((high[(e / 16) * 4 * kPanelRows + 4 * r + e % 4] >> (2 * ((e % 16) / 4))) & 3) << 4;
-  }
-  return u;
+  if (f.quants == PanelQuants::kNibbles) return u;
+  // the high bits: width 1 (fifth bits, 32 quants per vector) or 2 (bit pairs, 16 per vector)
+  const int width = f.quants == PanelQuants::kFiveBits ? 1 : 2, per_vector = 32 / width;
+  const uint8_t* high = q + static_cast<size_t>(f.block / 8) * 4 * kPanelRows;
+  const uint8_t byte_h = high[(e / per_vector) * 4 * kPanelRows + 4 * r + e % 4];
+  return u | ((byte_h >> (width * ((e % per_vector) / 4))) & ((1 << width) - 1)) << 4;
 }
 inline float panel_d(const PanelFormat& f, const PanelView& v, int64_t b, int r) {
   switch (f.scales) {

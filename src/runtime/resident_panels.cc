@@ -39,7 +39,7 @@ Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file)
   size_t total = 0;
   auto add = [&](WeightMatrix& m) {
     const PanelFormat* f = m.data ? resident_panel_format(m.type) : nullptr;
-    if (!f || m.n_in % f->block != 0 || m.n_out <= 0) return;
+    if (!f || m.n_in % f->super_elements() != 0 || m.n_out <= 0) return;
     if (packed.count(m.data)) {
       copies.push_back(&m);
       return;

@@ -1,8 +1,9 @@
-// Packs a loaded model's q4_0, q4_1 and q8_0 weight matrices into resident panels
+// Packs a loaded model's q4_0, q4_1, q8_0, q4_K and q6_K weight matrices into resident panels
 // (kernels/panel.h) once, at load: generation then multiplies 16 rows per instruction instead of
 // one row per horizontal sum, and batches skip the packing they would do per call.
 //
-// The panels take as many bytes as the file's rows (binary16 scales, 4-bit quants as nibbles).
+// The panels take as many bytes as the file's rows (binary16 scales, 4-bit quants as nibbles),
+// q4_K's 3 % more (its 6-bit sub-block scales as bytes).
 // They live in one PageBuffer (huge pages), and the file pages they were packed from are dropped
 // from resident memory as packing goes, so the process holds the weights once and load peaks at
 // about one slice above that. Matrices of other types keep reading the mapping.

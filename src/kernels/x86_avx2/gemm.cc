@@ -11,7 +11,7 @@
 // Tile: the 8 rows of one half of the panel (one ymm of four quants per row) times C = 4 tokens:
 // 4 int32 + 4 float accumulators and 6 temporaries fit the 16 registers. Resident panels: a
 // 32-byte load of nibbles is the 8 rows' quants of two groups (masked low and high halves),
-// q6_K's high bit pairs are shifted, masked and or-ed in per group, binary16 scales take one
+// the high bits of 5- and 6-bit quants are shifted, masked and or-ed in per group, binary16 scales take one
 // vcvtph2ps, and sub-block scales (q4_K, q6_K) are widened from bytes and multiplied by the
 // super-block's d once per block. The kernel is compiled per format (a template on the
 // PanelFormat itself).
@@ -26,16 +26,33 @@ namespace {
 __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 
-// Group g of a q6_K block (quants 4g .. 4g + 3) from its nibbles: or in bits 2g, 2g + 1 of the
-// high bit pairs, moved to bits 4, 5.
-template <int g>
-inline __m256i add_high_pairs(__m256i nib, __m256i pairs) {
-  static_assert(g >= 0 && g < 4);
-  __m256i h = pairs;
-  if constexpr (g == 0) h = _mm256_slli_epi16(pairs, 4);
-  if constexpr (g == 1) h = _mm256_slli_epi16(pairs, 2);
-  if constexpr (g == 3) h = _mm256_srli_epi16(pairs, 2);
-  return _mm256_or_si256(nib, _mm256_and_si256(h, _mm256_set1_epi8(0x30)));
+// Group g (quants 4g .. 4g + 3) of a block with high bits, from its low nibbles: or in its bits
+// of the block's high vector (width 1: fifth bits, bit g of each byte; width 2: q6_K's pairs,
+// bits 2g and 2g + 1), moved to bit 4.
+template <int kWidth, int g>
+inline __m256i add_high_bits(__m256i nib, __m256i high) {
+  constexpr int pos = kWidth * g;  // of the group's bits in each byte
+  static_assert(pos < 8);
+  __m256i h = high;
+  if constexpr (pos < 4) h = _mm256_slli_epi16(high, 4 - pos);
+  if constexpr (pos > 4) h = _mm256_srli_epi16(high, pos - 4);
+  return _mm256_or_si256(nib, _mm256_and_si256(h, _mm256_set1_epi8(static_cast<char>(((1 << kWidth) - 1) << 4))));
+}
+
+// add_high_bits for a group s known only at run time (the loop below is unrolled, so the switch
+// folds away).
+template <int kWidth>
+inline __m256i with_high_bits(int s, __m256i q, __m256i high) {
+  switch (s) {
+    case 0: return add_high_bits<kWidth, 0>(q, high);
+    case 1: return add_high_bits<kWidth, 1>(q, high);
+    case 2: return add_high_bits<kWidth, 2>(q, high);
+    case 3: return add_high_bits<kWidth, 3>(q, high);
+    case 4: return add_high_bits<kWidth, 4 % (8 / kWidth)>(q, high);
+    case 5: return add_high_bits<kWidth, 5 % (8 / kWidth)>(q, high);
+    case 6: return add_high_bits<kWidth, 6 % (8 / kWidth)>(q, high);
+    default: return add_high_bits<kWidth, 7 % (8 / kWidth)>(q, high);
+  }
 }
 
 template <PanelFormat F, int C>
@@ -63,8 +80,13 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y,
       const int8_t* ab = aq + b * F.block;
       __m256i dot[C];
       for (int c = 0; c < C; ++c) dot[c] = _mm256_set1_epi32(kSigned ? 0 : side[c * a.side_stride + b].corr);
-      [[maybe_unused]] __m256i pairs;  // q6_K's high bit pairs (one vector: blocks of 16)
-      if constexpr (F.quants == PanelQuants::kSixBits) pairs = load256(wq + 128);
+      // 5- and 6-bit quants: one vector of high bits per block (32 fifth bits or 16 pairs a lane)
+      constexpr int kWidth = F.quants == PanelQuants::kFiveBits ? 1 : F.quants == PanelQuants::kSixBits ? 2 : 0;
+      [[maybe_unused]] __m256i high;
+      if constexpr (kWidth > 0) {
+        static_assert(F.block * kWidth == 32);
+        high = load256(wq + F.block / 8 * 64);
+      }
 #pragma GCC unroll 8
       for (int s = 0; s < F.block / 4; ++s) {
         __m256i q;
@@ -73,15 +95,7 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, int half, float* y,
         } else {  // group s is the low (even s) or high (odd s) half of vector s / 2
           const __m256i v = load256(wq + 64 * (s / 2));
           q = _mm256_and_si256(s % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
-          if constexpr (F.quants == PanelQuants::kSixBits) {
-            static_assert(F.block == 16);
-            switch (s) {
-              case 0: q = add_high_pairs<0>(q, pairs); break;
-              case 1: q = add_high_pairs<1>(q, pairs); break;
-              case 2: q = add_high_pairs<2>(q, pairs); break;
-              default: q = add_high_pairs<3>(q, pairs); break;
-            }
-          }
+          if constexpr (kWidth > 0) q = with_high_bits<kWidth>(s, q, high);
         }
         __m256i q_abs = q;
         if constexpr (kSigned) {
@@ -148,8 +162,11 @@ void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int
                 int n_rows) {
   if (f == kResidentQ4_0) return tiles<kResidentQ4_0>(w, a, T, y, y_stride, n_rows);
   if (f == kResidentQ4_1) return tiles<kResidentQ4_1>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ5_0) return tiles<kResidentQ5_0>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ5_1) return tiles<kResidentQ5_1>(w, a, T, y, y_stride, n_rows);
   if (f == kResidentQ8_0) return tiles<kResidentQ8_0>(w, a, T, y, y_stride, n_rows);
   if (f == kResidentQ4_K) return tiles<kResidentQ4_K>(w, a, T, y, y_stride, n_rows);
+  if (f == kResidentQ5_K) return tiles<kResidentQ5_K>(w, a, T, y, y_stride, n_rows);
   if (f == kResidentQ6_K) return tiles<kResidentQ6_K>(w, a, T, y, y_stride, n_rows);
   // on the fly: the bias only enters through the activations' corr, but for q8_0's signed path
   if (f.block == 16) return tiles<kPanelQ6_K>(w, a, T, y, y_stride, n_rows);

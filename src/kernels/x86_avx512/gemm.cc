@@ -8,7 +8,7 @@
 // accumulator (and one more FMA for m * sa). Registers: C int32 + C float accumulators + the
 // weights and scales: 8 tokens use 19 of the 32. Resident panels add two masks per 64-byte load
 // (nibbles: the low and high halves are the quants of two groups), a shift and a vpternlogd per
-// group for q6_K's high bit pairs, and read binary16 scales with one vcvtph2ps; sub-block scales
+// group for the high bits of 5- and 6-bit quants, and read binary16 scales with one vcvtph2ps; sub-block scales
 // (q4_K, q6_K) are widened from bytes and multiplied by the super-block's d once per block, not
 // per token. The kernel is compiled per format (a template on the PanelFormat itself).
 #include "kernels/unaligned.h"
@@ -18,16 +18,17 @@ namespace slm::avx512 {
 namespace {
 using namespace detail;
 
-// Group g of a q6_K block (quants 4g .. 4g + 3) from its nibbles: or in bits 2g, 2g + 1 of the
-// high bit pairs, moved to bits 4, 5.
-template <int g>
-SLM_ALWAYS_INLINE __m512i add_high_pairs(__m512i nib, __m512i pairs) {
-  static_assert(g >= 0 && g < 4);
-  __m512i h = pairs;
-  if constexpr (g == 0) h = _mm512_slli_epi16(pairs, 4);
-  if constexpr (g == 1) h = _mm512_slli_epi16(pairs, 2);
-  if constexpr (g == 3) h = _mm512_srli_epi16(pairs, 2);
-  return _mm512_ternarylogic_epi32(h, _mm512_set1_epi8(0x30), nib, 0xEA);  // (h & 0x30) | nib
+// Group g (quants 4g .. 4g + 3) of a block with high bits, from its low nibbles: or in its bits
+// of the block's high vector (width 1: fifth bits, bit g of each byte; width 2: q6_K's pairs,
+// bits 2g and 2g + 1), moved to bit 4.
+template <int kWidth, int g>
+SLM_ALWAYS_INLINE __m512i add_high_bits(__m512i nib, __m512i high) {
+  constexpr int pos = kWidth * g;  // of the group's bits in each byte
+  static_assert(pos < 8);
+  __m512i h = high;
+  if constexpr (pos < 4) h = _mm512_slli_epi16(high, 4 - pos);
+  if constexpr (pos > 4) h = _mm512_srli_epi16(high, pos - 4);
+  return _mm512_ternarylogic_epi32(h, _mm512_set1_epi8(((1 << kWidth) - 1) << 4), nib, 0xEA);  // (h & mask) | nib
 }
 
 template <PanelFormat F, int C>
@@ -61,18 +62,20 @@ void tile(const PanelView& w, const GemmActs& a, int64_t t0, float* y, int64_t y
       if constexpr (F.quants == PanelQuants::kBytes) {
         unroll<F.block / 4>([&](auto ss) { group(ss, loadu512(wq + 64 * decltype(ss)::value)); });
       } else {
-        [[maybe_unused]] __m512i pairs;  // q6_K's high bit pairs (one vector: blocks of 16)
-        if constexpr (F.quants == PanelQuants::kSixBits) {
-          static_assert(F.block == 16);
-          pairs = loadu512(wq + 128);
+        // 5- and 6-bit quants: one vector of high bits per block (32 fifth bits or 16 pairs a lane)
+        constexpr int kWidth = F.quants == PanelQuants::kFiveBits ? 1 : F.quants == PanelQuants::kSixBits ? 2 : 0;
+        [[maybe_unused]] __m512i high;
+        if constexpr (kWidth > 0) {
+          static_assert(F.block * kWidth == 32);
+          high = loadu512(wq + F.block / 8 * 64);
         }
         unroll<F.block / 8>([&](auto ss) {
           constexpr int s = decltype(ss)::value;
           const __m512i v = loadu512(wq + 64 * s);
           __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-          if constexpr (F.quants == PanelQuants::kSixBits) {
-            lo = add_high_pairs<2 * s>(lo, pairs);
-            hi = add_high_pairs<2 * s + 1>(hi, pairs);
+          if constexpr (kWidth > 0) {
+            lo = add_high_bits<kWidth, 2 * s>(lo, high);
+            hi = add_high_bits<kWidth, 2 * s + 1>(hi, high);
           }
           group(std::integral_constant<int, 2 * s>{}, lo);
           group(std::integral_constant<int, 2 * s + 1>{}, hi);
@@ -128,8 +131,11 @@ void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int
   const auto rows = static_cast<__mmask16>((1u << n_rows) - 1);
   if (f == kResidentQ4_0) return tiles<kResidentQ4_0>(w, a, T, y, y_stride, rows);
   if (f == kResidentQ4_1) return tiles<kResidentQ4_1>(w, a, T, y, y_stride, rows);
+  if (f == kResidentQ5_0) return tiles<kResidentQ5_0>(w, a, T, y, y_stride, rows);
+  if (f == kResidentQ5_1) return tiles<kResidentQ5_1>(w, a, T, y, y_stride, rows);
   if (f == kResidentQ8_0) return tiles<kResidentQ8_0>(w, a, T, y, y_stride, rows);
   if (f == kResidentQ4_K) return tiles<kResidentQ4_K>(w, a, T, y, y_stride, rows);
+  if (f == kResidentQ5_K) return tiles<kResidentQ5_K>(w, a, T, y, y_stride, rows);
   if (f == kResidentQ6_K) return tiles<kResidentQ6_K>(w, a, T, y, y_stride, rows);
   // on the fly: the bias only enters through the activations' corr
   if (f.block == 16) return tiles<kPanelQ6_K>(w, a, T, y, y_stride, rows);
