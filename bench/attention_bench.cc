@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
 
 #include "arch/blocks/forward_pass.h"
 #include "base/fp16.h"
@@ -35,13 +36,16 @@ void BM_Attend(benchmark::State& state, AttnShape shape) {
   c.layers.resize(1);
   const ModelWeights w;
   KvCache kv;
-  kv.allocate(c, N);
+  if (!kv.allocate(c, N).ok()) {
+    state.SkipWithError("cannot allocate the KV cache");
+    return;
+  }
   Workspace ws;
   ws.allocate(c, w, T, N, 1);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (auto* cache : {&kv.k[0], &kv.v[0]})
-    for (uint16_t& h : *cache) h = fp32_to_fp16(normal(rng));
+  for (auto [cache, row] : {std::pair{kv.k(0), kv.k_row}, std::pair{kv.v(0), kv.v_row}})
+    for (int64_t i = 0; i < N * row; ++i) cache[i] = fp32_to_fp16(normal(rng));
   for (float& q : ws.q) q = normal(rng);
   ThreadPool pool(1);
   ForwardPass fp{c, w, kv, ws, pool, nullptr, T, N - T, T, nullptr};  // the last T positions

@@ -34,7 +34,7 @@ Expected<double> measure_read_bandwidth(int n_threads, size_t bytes, int passes)
   const int64_t n_words = static_cast<int64_t>(bytes / 64 * 8);  // whole 64-byte lines
   // In 2 MiB pages, like the resident weight panels (base/page_buffer.h): the ceiling is what the
   // machine's memory can deliver, not what 4 KiB page walks leave of it.
-  auto pages = PageBuffer::allocate(static_cast<size_t>(n_words) * sizeof(uint64_t));
+  auto pages = PageBuffer::allocate(static_cast<size_t>(n_words) * sizeof(uint64_t), PageBuffer::Pages::kHuge, "the bandwidth probe");
   if (!pages) return pages.status();
   auto* buf = reinterpret_cast<uint64_t*>(pages->data());
   ThreadPool pool(n_threads);

@@ -56,7 +56,7 @@ Expected<PageBuffer> pack_resident_panels(ModelWeights& w, const GgufFile& file)
   add(w.tok_embd);
   if (jobs.empty()) return PageBuffer{};
 
-  auto buffer = PageBuffer::allocate(total);
+  auto buffer = PageBuffer::allocate(total, PageBuffer::Pages::kHuge, "packed weights");
   if (!buffer) return buffer.status();
   ThreadPool pool(static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u)));
   for (const Job& j : jobs) {

@@ -67,7 +67,7 @@ Expected<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> 
   im.params.n_threads = threads;
   const ModelConfig& c = im.m->config;
   im.pool = std::make_unique<ThreadPool>(threads);
-  im.kv.allocate(c, p.n_ctx);
+  if (Status st = im.kv.allocate(c, p.n_ctx); !st.ok()) return st;
   im.ws.allocate(c, im.m->weights, im.params.n_batch, p.n_ctx, threads);
   const size_t row_bytes = static_cast<size_t>(c.n_vocab) * sizeof(float);
   im.logit_rows = std::clamp<int64_t>(static_cast<int64_t>(kLogitsBufferBytes / row_bytes), 1, im.params.n_batch);

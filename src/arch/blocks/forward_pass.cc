@@ -9,19 +9,16 @@
 
 namespace slm {
 
-void KvCache::allocate(const ModelConfig& cfg, int64_t ctx) {
+Status KvCache::allocate(const ModelConfig& cfg, int64_t ctx) {
   n_ctx = ctx;
+  n_layer = cfg.n_layer;
   k_row = cfg.n_head_kv * cfg.head_dim;
   v_row = cfg.n_head_kv * cfg.head_dim_v;
-  k.assign(static_cast<size_t>(cfg.n_layer), std::vector<uint16_t>(static_cast<size_t>(ctx * k_row)));
-  v.assign(static_cast<size_t>(cfg.n_layer), std::vector<uint16_t>(static_cast<size_t>(ctx * v_row)));
-}
-
-size_t KvCache::bytes() const {
-  size_t b = 0;
-  for (const auto& l : k) b += l.size() * sizeof(uint16_t);
-  for (const auto& l : v) b += l.size() * sizeof(uint16_t);
-  return b;
+  const size_t values = static_cast<size_t>(n_layer * ctx * (k_row + v_row));
+  auto m = PageBuffer::allocate(values * sizeof(uint16_t), PageBuffer::Pages::kSmall, "the KV cache");
+  if (!m) return m.status();
+  memory = std::move(*m);
+  return Status::Ok();
 }
 
 namespace {
@@ -161,8 +158,8 @@ void attention(ForwardPass& fp, int il, const float* xn, float* out) {
   const float* freq_factors = fp.w.rope_freqs;
   if (!freq_factors) freq_factors = fp.w.rope_long && fp.kv.n_ctx > c.n_ctx_orig ? fp.w.rope_long : fp.w.rope_short;
   const QuantizeRowFn to_f16 = kernels().of(TensorType::F16).quantize_row;
-  uint16_t* kc = fp.kv.k[static_cast<size_t>(il)].data();
-  uint16_t* vc = fp.kv.v[static_cast<size_t>(il)].data();
+  uint16_t* kc = fp.kv.k(il);
+  uint16_t* vc = fp.kv.v(il);
   fp.pool.parallel_for(T, 1, [&](int64_t t0, int64_t t1, int ti) {
     float* cs = ws.rope_cs.data() + static_cast<size_t>(ti) * static_cast<size_t>(std::max(c.n_rot, 2));
     for (int64_t t = t0; t < t1; ++t) {
@@ -208,8 +205,8 @@ void attend(ForwardPass& fp, int il) {
   args.softcap = c.attn_softcap;
   args.kq_scale = c.kq_scale;
   args.q = fp.ws.q.data();
-  args.k = fp.kv.k[static_cast<size_t>(il)].data();
-  args.v = fp.kv.v[static_cast<size_t>(il)].data();
+  args.k = fp.kv.k(il);
+  args.v = fp.kv.v(il);
   args.out = fp.ws.attn.data();
   slm::attend(args, fp.ws.attend, fp.pool);  // work items, kernels: attend.cc
 }

@@ -10,19 +10,29 @@
 
 #include "arch/blocks/attend.h"
 #include "arch/model.h"
+#include "base/page_buffer.h"
 #include "base/thread_pool.h"
+#include "slm/status.h"
 
 namespace slm {
 
 // Key/value cache, binary16 like llama.cpp's default so attention sees the same rounded values.
+// One small-page mapping, never cleared: a position's rows are written before attention reads
+// them, so pages become resident as the context fills, not when the session is created (a
+// 4096-token cache holding a 512-token prompt keeps an eighth of it resident).
 struct KvCache {
   int64_t n_ctx = 0;
+  int64_t n_layer = 0;
   int64_t k_row = 0;  // Hkv*D values per position
   int64_t v_row = 0;  // Hkv*Dv values per position
-  std::vector<std::vector<uint16_t>> k;  // per layer: [N][Hkv*D]
-  std::vector<std::vector<uint16_t>> v;  // per layer: [N][Hkv*Dv]
-  void allocate(const ModelConfig& cfg, int64_t n_ctx);
-  size_t bytes() const;
+  PageBuffer memory;  // [L][N][Hkv*D] keys, then [L][N][Hkv*Dv] values
+  uint16_t* k(int64_t layer) const { return rows() + layer * n_ctx * k_row; }  // [N][Hkv*D]
+  uint16_t* v(int64_t layer) const { return rows() + n_layer * n_ctx * k_row + layer * n_ctx * v_row; }  // [N][Hkv*Dv]
+  Status allocate(const ModelConfig& cfg, int64_t n_ctx);
+  size_t bytes() const { return memory.size(); }
+
+ private:
+  uint16_t* rows() const { return reinterpret_cast<uint16_t*>(memory.data()); }
 };
 
 // Activation buffers, sized once for the largest batch; no allocation happens per token.
