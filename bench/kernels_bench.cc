@@ -185,7 +185,7 @@ void register_all() {
       }
       if (k->gemm_panel != nullptr && resident_panel_format(t) != nullptr) {
         // generation (one token) at the dot benchmarks' shapes, and a prompt batch
-        for (auto [shape, tokens] : {std::pair{Shape{1536, 576}, int64_t{1}}, std::pair{Shape{8192, 2048}, int64_t{1}},
+        for (auto [shape, tokens] : {std::pair{Shape{1536, pp.cols}, int64_t{1}}, std::pair{Shape{8192, 2048}, int64_t{1}},
                                      std::pair{pp, T}}) {
           const std::string name = std::string("matmul/") + k->isa + "/" + std::string(tr.name) + "/" +
                                    std::to_string(shape.rows) + "x" + std::to_string(shape.cols) + "x" +
