@@ -22,8 +22,8 @@
 // Two kinds of panels use this layout:
 //  - packed on the fly (panel_format): every type above; a thread packs one panel at a time for
 //    a batch of prompt tokens and reuses it for all of them, so nothing is copied at load time;
-//  - resident (resident_panel_format): q4_0, q4_1, q8_0, q4_K and q6_K matrices are packed once
-//    at load and replace the file's bytes for the products. To read (nearly) no more bytes than
+//  - resident (resident_panel_format): matrices of every type above are packed once at load and
+//    replace the file's bytes for the products. To read (nearly) no more bytes than
 //    the file per token, they keep the file's bits:
 //     - 4-bit quants are two per byte (nibbles): a block's q becomes [B / 8][16][4], byte (s, r, k)
 //       holding quant 8s + k of row r in its low nibble and quant 8s + 4 + k in its high one, so
@@ -34,8 +34,8 @@
 //       bits 2i, 2i + 1 of byte (h, r, k) are bits 4, 5 of quant 16h + 4i + k. Either way one
 //       more load, then a shift and a mask per group of four, complete the quants;
 //     - q4_0, q4_1, q5_0, q5_1, q8_0: d and m are the file's binary16;
-//     - q4_K, q5_K, q6_K (sub-block scales): a super-block (S = 8 blocks of 32, or 16 of 16: the file's
-//       256 weights) starts with a header of the file's binary16 d [16] (and dmin [16]) per row;
+//     - q4_K, q5_K, q6_K (sub-block scales): a super-block (S = 8 blocks of 32, or 16 of 16: the
+//       file's 256 weights) starts with a header of the file's binary16 d [16] (and dmin [16]) per row;
 //       each block's d and m are then 8-bit: scale [16] (int8 for q6_K) and min [16], and the
 //       weights are d = d_super * scale, m = -(dmin * min). Those products are exact in float
 //       (11 by 8 significant bits), so they are the same values the on-the-fly format stores.
@@ -57,7 +57,7 @@ namespace slm {
 inline constexpr int kPanelRows = 16;
 
 enum class PanelQuants : uint8_t {
-  kBytes,    // one quant per byte
+  kBytes,     // one quant per byte
   kNibbles,   // 4-bit, two per byte
   kFiveBits,  // the nibbles of the low four bits, then the fifth bits
   kSixBits,   // the nibbles of the low four bits, then the high bit pairs
