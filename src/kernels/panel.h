@@ -100,7 +100,7 @@ struct PanelFormat {
 };
 
 // Every format, named so that kernels can be compiled per format (a PanelFormat is a valid
-// template argument). On the fly:
+// template argument; see with_panel_format). On the fly:
 inline constexpr PanelFormat kPanelBias8{32, 8};      // q4_0
 inline constexpr PanelFormat kPanelBias16{32, 16};    // q5_0
 inline constexpr PanelFormat kPanelBias128{32, 128};  // q8_0: u = q + 128
@@ -115,6 +115,26 @@ inline constexpr PanelFormat kResidentQ8_0{32, 128, false, PanelQuants::kBytes, 
 inline constexpr PanelFormat kResidentQ4_K{32, 0, true, PanelQuants::kNibbles, PanelScales::kSubBlock, 8};
 inline constexpr PanelFormat kResidentQ5_K{32, 0, true, PanelQuants::kFiveBits, PanelScales::kSubBlock, 8};
 inline constexpr PanelFormat kResidentQ6_K{16, 32, false, PanelQuants::kSixBits, PanelScales::kSubBlock, 16, true};
+
+// Calls fn.template operator()<F>() with F the named format equal to f, so that a kernel is
+// compiled per format. On-the-fly formats that differ only in their bias (it enters through the
+// activations' corr) share kPanelBias8's kernel, but for q8_0's kPanelBias128 (whose quants AVX2
+// multiplies signed).
+template <class Fn>
+void with_panel_format(const PanelFormat& f, Fn&& fn) {
+  if (f == kResidentQ4_0) return fn.template operator()<kResidentQ4_0>();
+  if (f == kResidentQ4_1) return fn.template operator()<kResidentQ4_1>();
+  if (f == kResidentQ5_0) return fn.template operator()<kResidentQ5_0>();
+  if (f == kResidentQ5_1) return fn.template operator()<kResidentQ5_1>();
+  if (f == kResidentQ8_0) return fn.template operator()<kResidentQ8_0>();
+  if (f == kResidentQ4_K) return fn.template operator()<kResidentQ4_K>();
+  if (f == kResidentQ5_K) return fn.template operator()<kResidentQ5_K>();
+  if (f == kResidentQ6_K) return fn.template operator()<kResidentQ6_K>();
+  if (f == kPanelQ6_K) return fn.template operator()<kPanelQ6_K>();
+  if (f == kPanelWithMin) return fn.template operator()<kPanelWithMin>();
+  if (f == kPanelBias128) return fn.template operator()<kPanelBias128>();
+  fn.template operator()<kPanelBias8>();
+}
 
 // The panel format of weight type t packed on the fly, or null when t has none.
 const PanelFormat* panel_format(TensorType t);

@@ -160,19 +160,7 @@ void tiles(const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y
 
 void gemm_panel(const PanelFormat& f, const PanelView& w, const GemmActs& a, int64_t T, float* y, int64_t y_stride,
                 int n_rows) {
-  if (f == kResidentQ4_0) return tiles<kResidentQ4_0>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ4_1) return tiles<kResidentQ4_1>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ5_0) return tiles<kResidentQ5_0>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ5_1) return tiles<kResidentQ5_1>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ8_0) return tiles<kResidentQ8_0>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ4_K) return tiles<kResidentQ4_K>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ5_K) return tiles<kResidentQ5_K>(w, a, T, y, y_stride, n_rows);
-  if (f == kResidentQ6_K) return tiles<kResidentQ6_K>(w, a, T, y, y_stride, n_rows);
-  // on the fly: the bias only enters through the activations' corr, but for q8_0's signed path
-  if (f.block == 16) return tiles<kPanelQ6_K>(w, a, T, y, y_stride, n_rows);
-  if (f.bias == 128) return tiles<kPanelBias128>(w, a, T, y, y_stride, n_rows);
-  if (f.has_min) return tiles<kPanelWithMin>(w, a, T, y, y_stride, n_rows);
-  tiles<kPanelBias8>(w, a, T, y, y_stride, n_rows);
+  with_panel_format(f, [&]<PanelFormat F>() { tiles<F>(w, a, T, y, y_stride, n_rows); });
 }
 
 }  // namespace
