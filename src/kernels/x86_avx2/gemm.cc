@@ -40,7 +40,8 @@ inline __m256i add_high_bits(__m256i nib, __m256i high) {
 }
 
 // add_high_bits for a group s known only at run time (the loop below is unrolled, so the switch
-// folds away).
+// folds away). q6_K's blocks of 16 have groups 0..3 only; the modulo keeps cases 4..7 compilable
+// for its width.
 template <int kWidth>
 inline __m256i with_high_bits(int s, __m256i q, __m256i high) {
   switch (s) {
